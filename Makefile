@@ -1,0 +1,17 @@
+# The two commands of the README. Each does its own set-up first (scripts/setup.sh, idempotent).
+.PHONY: demo test setup stubs bench
+
+setup:
+	@scripts/setup.sh
+
+# The main job: grade the shipped example submissions as a class, print the table.
+demo: setup
+	.venv/bin/grade batch backprop examples/backprop --out out/examples
+
+# The project's own tests (what .ci/run calls).
+test: setup
+	.venv/bin/python -m pytest -q tests
+
+# Regenerate the student stubs from the references' SOLUTION regions.
+stubs: setup
+	.venv/bin/python -m autograder.stubgen

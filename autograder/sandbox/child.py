@@ -1,0 +1,100 @@
+"""One run of a hidden suite on one module, in a process forked from the warm worker.
+
+The child receives the module's files, writes them to a fresh workspace, installs the
+banned-API guard, imports the module under a unique name, runs the suite with pytest (the
+grader's own configuration: no conftest, no ini, no cache, no plugin autoload), and streams
+messages. It ends with ``os._exit`` so nothing the submission registered runs at exit.
+"""
+from __future__ import annotations
+
+import base64
+import importlib.util
+import os
+import resource
+import sys
+
+from autograder.sandbox import guard
+from autograder.sandbox.plugin import SuitePlugin
+from autograder.wire.codec import encode
+from autograder.wire.frames import write_frame
+
+EMPTY_INI = os.path.join(os.path.dirname(__file__), "pytest.ini")
+PYTEST_ARGS = [
+    "-s", "--noconftest", "-p", "no:cacheprovider", "-p", "no:stepwise",
+    "-p", "no:terminal", "--import-mode=importlib", "-o", "python_files=test_*.py",
+]
+
+
+def run(request: dict, payload: dict, frames_fd: int, workspace: str) -> None:
+    """Run the suite for ``request`` on the files of ``payload``; never returns."""
+    def emit(message):
+        write_frame(frames_fd, encode(message))
+
+    try:
+        _apply_limits(request["limits"])
+        module_path = _write_workspace(payload["files"], workspace, request["module_file"])
+        guard.install(request["banned"], request["from_scratch"], module_path, request["slug"])
+        module = _import(module_path, request["slug"], emit)
+        if module is not None:
+            plugin = SuitePlugin(module, module_path, emit, request["selection"], request["trace_scopes"])
+            import pytest
+            suite_dir = os.path.dirname(request["suite_files"][0])
+            exit_code = pytest.main([*request["suite_files"], *PYTEST_ARGS, "--rootdir", suite_dir,
+                                     "-c", EMPTY_INI], plugins=[plugin])
+            emit({"type": "done", "exit_code": int(exit_code)})
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+def _apply_limits(limits: dict) -> None:
+    """Resource limits on top of what the sandbox already gives (memory beyond the warm image)."""
+    data_now = _vm_kib("VmData") * 1024
+    extra = limits["memory_mb"] * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_DATA, (data_now + extra, data_now + extra))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_mb"] * 1024 * 1024,) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    cpu = int(limits["cpu_s"])
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+
+
+def _vm_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _write_workspace(files: dict, workspace: str, module_file: str) -> str:
+    os.makedirs(workspace, exist_ok=True)
+    for name, content in files.items():
+        with open(os.path.join(workspace, os.path.basename(name)), "wb") as handle:
+            handle.write(base64.b64decode(content))
+    os.chdir(workspace)
+    return os.path.join(workspace, module_file)
+
+
+def _import(module_path: str, slug: str, emit):
+    """Import the module under a unique name; report success or the reason it failed."""
+    name = f"_torchgrade_submission_{slug}"
+    try:
+        spec = importlib.util.spec_from_file_location(name, module_path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are the submission's fault too
+        line = getattr(exc, "lineno", None)
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == module_path:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        where = f" (line {line})" if line else ""
+        text = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        emit({"type": "imported", "ok": False, "error": f"{type(exc).__name__}{where}: {text[:300]}"})
+        return None
+    emit({"type": "imported", "ok": True})
+    return module

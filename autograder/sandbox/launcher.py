@@ -1,0 +1,105 @@
+"""The command that starts a warm worker inside bubblewrap, and the check that bubblewrap works.
+
+The sandbox sees: the Python runtime and its packages read-only, the grader's own package at
+``/grader`` read-only, the hidden test modules at ``/suite`` read-only (nothing else from
+``solutions/``: no reference, judges, YAML or cache), a private ``/tmp``, no network, a fresh
+pid/ipc/uts namespace, an unprivileged uid, and a scrubbed environment.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import autograder
+
+GRADER_DIR = "/grader"
+SUITE_DIR = "/suite"
+TMP_BYTES = 256 * 1024 * 1024
+
+SANDBOX_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/tmp",
+    "LANG": "C.UTF-8",
+    "PYTHONPATH": GRADER_DIR,
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONNOUSERSITE": "1",
+    "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "CUDA_VISIBLE_DEVICES": "",
+}
+
+
+class SandboxUnavailable(Exception):
+    """This host cannot isolate student code (no bwrap, or no user namespaces)."""
+
+
+def worker_command(suite_files: list[Path], sandboxed: bool = True) -> list[str]:
+    """argv that starts a warm worker; ``sandboxed=False`` only for ``--unsafe-no-sandbox``."""
+    python = [sys.executable if not sandboxed else os.path.join(sys.prefix, "bin", "python3"),
+              "-s", "-B", "-m", "autograder.sandbox.worker"]
+    if not sandboxed:
+        return ["env", "-i", *(f"{k}={v}" for k, v in _unsafe_env().items()), *python]
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
+            "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
+            "--clearenv", "--chdir", "/tmp"]
+    for path in ("/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"):
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    args += ["--ro-bind", "/usr", "/usr", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+             "--ro-bind-try", "/etc/alternatives", "/etc/alternatives"]
+    for root in _python_roots():
+        args += ["--ro-bind", root, root]
+    args += ["--ro-bind", str(Path(autograder.__file__).parent), f"{GRADER_DIR}/autograder"]
+    for suite_file in suite_files:
+        args += ["--ro-bind", str(suite_file), f"{SUITE_DIR}/{suite_file.name}"]
+    for key, value in SANDBOX_ENV.items():
+        args += ["--setenv", key, value]
+    return args + ["--", *python]
+
+
+def sandbox_suite_paths(suite_files: list[Path], sandboxed: bool = True) -> list[str]:
+    """Where the worker sees the suite files."""
+    if not sandboxed:
+        return [str(path) for path in suite_files]
+    return [f"{SUITE_DIR}/{path.name}" for path in suite_files]
+
+
+def _python_roots() -> list[str]:
+    """The interpreter's prefixes (a venv and the Python it was made from), outside /usr."""
+    roots = set()
+    for prefix in {sys.prefix, sys.base_prefix, os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}:
+        if not prefix.startswith("/usr"):
+            roots.add(prefix)
+    real_exe = os.path.realpath(sys.executable)
+    exe_root = os.path.dirname(os.path.dirname(real_exe))
+    if not exe_root.startswith("/usr"):
+        roots.add(exe_root)
+    return sorted(roots)
+
+
+def _unsafe_env() -> dict:
+    env = dict(SANDBOX_ENV, PYTHONPATH=str(Path(autograder.__file__).parent.parent))
+    env["PATH"] = os.environ.get("PATH", env["PATH"])
+    return env
+
+
+@functools.lru_cache(maxsize=1)
+def check_sandbox() -> None:
+    """Raise SandboxUnavailable with a one-line reason unless bwrap can start here."""
+    if sys.platform != "linux":
+        raise SandboxUnavailable(f"sandboxing needs Linux (this is {sys.platform})")
+    if shutil.which("bwrap") is None:
+        raise SandboxUnavailable("bubblewrap is not installed (apt-get install bubblewrap)")
+    probe = subprocess.run(["bwrap", "--unshare-all", "--uid", "65534", "--ro-bind", "/", "/", "true"],
+                           capture_output=True, text=True, timeout=30)
+    if probe.returncode != 0:
+        reason = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else f"exit {probe.returncode}"
+        raise SandboxUnavailable(f"bubblewrap cannot create namespaces here ({reason})")

@@ -1,0 +1,165 @@
+"""The pytest plugin that runs inside the sandbox: fixtures for checks, one message per test.
+
+It gives each test ``sub`` (the module under test), ``rng`` (a generator seeded from the
+test id) and ``observe`` (records named values), resets torch's global state before each test,
+and streams ``start``/``result`` messages. It decides nothing: verdicts are made outside.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+import sys
+
+import pytest
+import torch
+
+HIDDEN_REASON = "the check's own assertion failed"
+
+
+def seed_for(test_id: str) -> int:
+    """The seed of a test: the same for reference and student, wherever they run."""
+    return int(hashlib.sha256(test_id.encode()).hexdigest()[:15], 16)
+
+
+class Observer:
+    """The ``observe`` fixture: ``observe(**values)`` or ``observe(name, value, **how)``."""
+
+    HOW_KEYS = {"rtol", "atol", "dtype", "compare", "judge"}
+
+    def __init__(self):
+        self.records: list[dict] = []
+
+    def __call__(self, *args, **kwargs):
+        if args:
+            if len(args) != 2 or not isinstance(args[0], str):
+                raise TypeError("observe(name, value, **how) or observe(**values)")
+            unknown = set(kwargs) - self.HOW_KEYS
+            if unknown:
+                raise TypeError(f"observe: unknown option(s) {sorted(unknown)}")
+            self._record(args[0], args[1], kwargs)
+        else:
+            for name, value in kwargs.items():
+                self._record(name, value, {})
+
+    def _record(self, name, value, how):
+        # Snapshot now: the test may go on to mutate what it observed.
+        if isinstance(value, torch.Tensor):
+            value = value.detach().clone()
+        self.records.append({"name": name, "value": value, "how": how})
+
+
+class SuitePlugin:
+    """Registered with ``pytest.main(plugins=[...])`` by the child process."""
+
+    def __init__(self, module, module_path: str, emit, selection: list[str] | None, trace_scopes: bool):
+        self.module = module
+        self.module_path = module_path
+        self.emit = emit
+        self.selection = selection
+        self.trace_scopes = trace_scopes
+        self.observer: Observer | None = None
+        self.errors: dict[str, dict] = {}
+        self.scopes: set[str] = set()
+
+    # -- configuration -------------------------------------------------------------------
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "points(n): the points this check is worth")
+        config.addinivalue_line("markers", "partial: split the points over the observations")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session, config, items):
+        if self.selection is not None:
+            by_id = {item.nodeid: item for item in items}
+            items[:] = [by_id[test_id] for test_id in self.selection if test_id in by_id]
+        tests = []
+        for item in items:
+            marker = item.get_closest_marker("points")
+            points = marker.args[0] if marker and marker.args else None
+            tests.append({
+                "id": item.nodeid,
+                "base": item.nodeid.split("[", 1)[0],
+                "points": points,
+                "partial": item.get_closest_marker("partial") is not None,
+            })
+        self.emit({"type": "collected", "tests": tests})
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.emit({"type": "collect_error", "where": report.nodeid, "error": str(report.longrepr)[-2000:]})
+
+    # -- fixtures ------------------------------------------------------------------------
+    @pytest.fixture
+    def sub(self):
+        return self.module
+
+    @pytest.fixture
+    def observe(self):
+        return self.observer
+
+    @pytest.fixture
+    def rng(self, request):
+        return torch.Generator().manual_seed(seed_for(request.node.nodeid))
+
+    @pytest.fixture(autouse=True)
+    def _clean_global_state(self, request):
+        seed = seed_for(request.node.nodeid)
+        torch.set_default_dtype(torch.float32)
+        torch.set_grad_enabled(True)
+        torch.manual_seed(seed)
+        random.seed(seed)
+        try:
+            import numpy
+            numpy.random.seed(seed % 2**32)
+        except ImportError:
+            pass
+        yield
+
+    # -- one message per test ------------------------------------------------------------
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.observer = Observer()
+        self.scopes = set()
+        self.emit({"type": "start", "test": nodeid})
+        if self.trace_scopes:
+            sys.setprofile(self._profile)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        if call.excinfo is not None and item.nodeid not in self.errors:
+            self.errors[item.nodeid] = self._describe(call.excinfo, call.when)
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        if self.trace_scopes:
+            sys.setprofile(None)
+        error = self.errors.pop(nodeid, None)
+        self.emit({
+            "type": "result",
+            "test": nodeid,
+            "error": error,
+            "observations": self.observer.records if self.observer else [],
+            "scopes": sorted(self.scopes),
+        })
+
+    def _profile(self, frame, event, arg):
+        if event == "call" and frame.f_code.co_filename == self.module_path:
+            self.scopes.add(frame.f_code.co_qualname.split(".", 1)[0])
+
+    def _describe(self, excinfo, when: str) -> dict:
+        """Exception type, and message and place only when raised in the submission's code."""
+        where, in_submission = None, False
+        tb = excinfo.tb
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_filename == self.module_path:
+                where = f"line {tb.tb_lineno} in {code.co_qualname}"
+                in_submission = True
+            tb = tb.tb_next
+        exc = excinfo.value
+        is_check_assert = isinstance(exc, AssertionError) and not in_submission
+        return {
+            "type": type(exc).__name__,
+            "message": HIDDEN_REASON if is_check_assert else str(exc)[:500],
+            "where": where,
+            "when": when,
+            "assertion": is_check_assert,
+        }

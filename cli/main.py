@@ -1,0 +1,167 @@
+"""The ``grade`` command: a thin click layer over the autograder's Python API."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from autograder.course import Course, UsageError
+from autograder.sandbox.launcher import SandboxUnavailable, check_sandbox
+
+
+def fail_usage(message: str) -> None:
+    """CLI misuse: one clear line and exit 2."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+class Context:
+    def __init__(self, course_dir, unsafe):
+        self.course_dir, self.unsafe = course_dir, unsafe
+
+    def course(self) -> Course:
+        try:
+            return Course(self.course_dir)
+        except UsageError as exc:
+            fail_usage(str(exc))
+
+    def assignment(self, slug):
+        try:
+            return self.course().assignment(slug)
+        except UsageError as exc:
+            fail_usage(str(exc))
+
+    def sandboxed(self) -> bool:
+        """True, or exit 2 with the reason when this host cannot isolate student code."""
+        if self.unsafe:
+            return False
+        try:
+            check_sandbox()
+        except SandboxUnavailable as exc:
+            fail_usage(f"{exc}; refusing to run untrusted code (pass --unsafe-no-sandbox to override)")
+        return True
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--course", "course_dir", type=click.Path(file_okay=False), envvar="TORCHGRADE_COURSE",
+              help="Course checkout holding assignments/ and solutions/ (default: this installation's).")
+@click.option("--unsafe-no-sandbox", is_flag=True,
+              help="Run submissions without bubblewrap isolation (only for code you trust).")
+@click.pass_context
+def grade(ctx, course_dir, unsafe_no_sandbox):
+    """torchgrade: grade PyTorch assignments with hidden pytest suites, safely."""
+    ctx.obj = Context(course_dir, unsafe_no_sandbox)
+
+
+@grade.command("list")
+@click.pass_obj
+def list_assignments(obj):
+    """Assignments, their submitted file, checks and points."""
+    from autograder.grading import Grader
+    from autograder.scoring.score import ReferenceFault, check_points
+
+    course = obj.course()
+    sandboxed = obj.sandboxed()
+    click.echo(f"{'assignment':<16} {'submit':<18} {'checks':>6} {'points':>7}  title")
+    for slug in course.slugs():
+        assignment = course.assignment(slug)
+        with Grader(assignment, sandboxed) as grader:
+            try:
+                points = check_points(grader.reference())
+                checks, total = str(len(points)), f"{sum(points.values()):g}"
+            except ReferenceFault as exc:
+                checks, total = "?", f"? ({exc})"
+        click.echo(f"{slug:<16} {assignment.submission_file:<18} {checks:>6} {total:>7}  {assignment.title}")
+
+
+@grade.command("run")
+@click.argument("slug")
+@click.argument("submission", type=click.Path())
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the result as JSON.")
+@click.pass_obj
+def run(obj, slug, submission, json_path):
+    """Grade one SUBMISSION (a .py file, a folder or a zip) of assignment SLUG."""
+    from autograder.grading import Grader
+    from autograder.results.writers import checks_table, write_json
+
+    assignment = obj.assignment(slug)
+    if not os.path.exists(submission):
+        fail_usage(f"{submission} does not exist")
+    with Grader(assignment, obj.sandboxed()) as grader:
+        result = grader.grade(Path(submission))
+    click.echo(checks_table(result))
+    if json_path:
+        write_json(result, Path(json_path))
+    sys.exit(1 if result.status == "grader_error" else 0)
+
+
+@grade.command("batch")
+@click.argument("slug")
+@click.argument("folder", type=click.Path())
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for results.jsonl and grades.csv (a batch started again here resumes).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel workers (default: cores).")
+@click.pass_obj
+def batch(obj, slug, folder, out_dir, jobs):
+    """Grade every entry of FOLDER (files, folders, zips) as one submission each."""
+    from autograder.batch import grade_batch
+    from autograder.results.writers import batch_table
+
+    assignment = obj.assignment(slug)
+    if not os.path.isdir(folder):
+        fail_usage(f"{folder} is not a folder of submissions")
+    results = grade_batch(assignment, Path(folder), Path(out_dir), jobs or os.cpu_count() or 1,
+                          obj.sandboxed(), echo=lambda line: click.echo(line, err=True))
+    click.echo(batch_table(results))
+    click.echo(f"{len(results)} submissions graded into {out_dir}/results.jsonl and {out_dir}/grades.csv")
+    sys.exit(1 if any(r.status == "grader_error" for r in results) else 0)
+
+
+@grade.command("check-solutions")
+@click.argument("slugs", nargs=-1)
+@click.pass_obj
+def check_solutions(obj, slugs):
+    """Prove each assignment is sound: reference full marks, stub zero, points sum to 100."""
+    from autograder.solution_check import check_assignment
+
+    course = obj.course()
+    sandboxed = obj.sandboxed()
+    failures = 0
+    for slug in slugs or course.slugs():
+        problems = check_assignment(obj.assignment(slug), sandboxed)
+        failures += bool(problems)
+        click.echo(f"{slug}: " + ("ok" if not problems else "FAILED"))
+        for problem in problems:
+            click.echo(f"  - {problem}")
+    sys.exit(1 if failures else 0)
+
+
+@grade.command("test")
+@click.argument("slug")
+@click.argument("path", required=False, type=click.Path())
+@click.pass_obj
+def test(obj, slug, path):
+    """Run the public checks of SLUG on your module (default: ./SLUG.py, else the stub)."""
+    assignment = obj.assignment(slug)
+    target = Path(path) if path else Path(assignment.submission_file)
+    if not target.exists():
+        target = assignment.stub if not path else target
+    if not target.exists():
+        fail_usage(f"{target} does not exist")
+    env = dict(os.environ, TORCHGRADE_SUBMISSION=str(target.resolve()))
+    code = subprocess.call([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                            str(assignment.public_dir)], env=env)
+    click.echo(f"\nPublic checks of {slug} on {target}: {'all passed' if code == 0 else 'some failed'}. "
+               "These carry no points; your grade comes from the hidden checks.")
+    sys.exit(code)
+
+
+def main():
+    grade()
+
+
+if __name__ == "__main__":
+    main()

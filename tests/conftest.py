@@ -1,0 +1,56 @@
+"""Shared fixtures: the toy course, a private reference cache, and warm graders reused across tests."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOY_COURSE = Path(__file__).resolve().parent / "course"
+
+# A cache of our own, so the tests never read or pollute an instructor's reference cache.
+os.environ.setdefault("TORCHGRADE_CACHE", tempfile.mkdtemp(prefix="torchgrade-test-cache-"))
+
+
+@pytest.fixture(scope="session")
+def toy():
+    from autograder.course import Course
+    return Course(TOY_COURSE).assignment("toy")
+
+
+@pytest.fixture(scope="session")
+def toy_grader(toy):
+    from autograder.grading import Grader
+    with Grader(toy) as grader:
+        yield grader
+
+
+@pytest.fixture(scope="session")
+def backprop():
+    from autograder.course import Course
+    return Course(ROOT).assignment("backprop")
+
+
+@pytest.fixture(scope="session")
+def backprop_grader(backprop):
+    from autograder.grading import Grader
+    with Grader(backprop) as grader:
+        yield grader
+
+
+@pytest.fixture
+def write(tmp_path):
+    """write(source, name='toy.py') -> path of a submission file holding ``source``."""
+    def _write(source: str, name: str = "toy.py") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+        return path
+    return _write
+
+
+def by_test(result):
+    """{test function name with params: check} for readable assertions."""
+    return {check.name.split("::", 1)[1]: check for check in result.checks}
