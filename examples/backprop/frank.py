@@ -1,6 +1,6 @@
-# frank lab1
+# Frank, lab 1 (backprop)
 import torch
-import torch.nn as nn
+from torch import nn
 
 
 class Linear:
@@ -15,32 +15,33 @@ class Linear:
         self.init_params()
 
     def init_params(self, std=1.):
-        # keep float64 layers float64
-        dtype = self.weight.dtype if self.weight is not None else torch.get_default_dtype()
-        self.weight = std * torch.randn(self.in_features, self.out_features, dtype=dtype)
+        dtype = torch.get_default_dtype() if self.weight is None else self.weight.dtype
+        self.weight = torch.randn(self.in_features, self.out_features, dtype=dtype) * std
         self.bias = torch.rand(self.out_features, dtype=dtype)
 
     def forward(self, x):
+        y = torch.matmul(x, self.weight) + self.bias
         self.cache = x
-        return x @ self.weight + self.bias
+        return y
 
-    def backward(self, dupstream):
+    def backward(self, dupstream)
         x = self.cache
-        self.weight_grad = x.t() @ dupstream
-        self.bias_grad = dupstream.sum(0)
-        return dupstream @ self.weight.t()
+        dx = torch.matmul(dupstream, self.weight.T)
+        self.weight_grad = torch.matmul(x.T, dupstream)
+        self.bias_grad = torch.sum(dupstream, dim=0)
+        return dx
 
 
-class ReLU
+class ReLU:
     def __init__(self):
         self.cache = None
 
     def forward(self, x):
-        self.cache = x
-        return x.clamp(min=0)
+        self.cache = x > 0
+        return torch.relu(x)
 
     def backward(self, dupstream):
-        return dupstream * (self.cache > 0)
+        return dupstream * self.cache
 
 
 class Sigmoid:
@@ -48,13 +49,11 @@ class Sigmoid:
         self.cache = None
 
     def forward(self, x):
-        out = torch.sigmoid(x)   # stable for large |x|
-        self.cache = out
-        return out
+        self.cache = torch.sigmoid(x)
+        return self.cache
 
     def backward(self, dupstream):
-        s = self.cache
-        return dupstream * s * (1 - s)
+        return dupstream * self.cache * (1. - self.cache)
 
 
 class Net:
@@ -63,8 +62,8 @@ class Net:
 
     def reset_params(self, std=1.):
         for layer in self.layers:
-            if hasattr(layer, 'init_params'):
-                layer.init_params(std=std)
+            if isinstance(layer, Linear):
+                layer.init_params(std)
 
     def forward(self, x):
         for layer in self.layers:
@@ -72,35 +71,35 @@ class Net:
         return x
 
     def backward(self, dupstream):
-        for layer in reversed(self.layers):
+        for layer in self.layers[::-1]:
             dupstream = layer.backward(dupstream)
         return dupstream
 
     def optimizer_step(self, lr):
         for layer in self.layers:
-            if hasattr(layer, 'weight'):
+            if isinstance(layer, Linear):
                 layer.weight = layer.weight - lr * layer.weight_grad
                 layer.bias = layer.bias - lr * layer.bias_grad
 
 
 def MSELoss(y_true, y_pred):
-    loss = ((y_pred - y_true) ** 2).mean()
-    grad = 2 * (y_pred - y_true) / y_pred.numel()
+    n = y_pred.numel()
+    loss = torch.sum((y_pred - y_true) ** 2) / n
+    grad = 2. * (y_pred - y_true) / n
     return loss, grad
 
 
 def Softmax(z):
-    z = z - z.max(dim=1, keepdim=True).values
-    e = z.exp()
-    return e / e.sum(dim=1, keepdim=True)
+    exps = torch.exp(z - torch.max(z, dim=1, keepdim=True)[0])
+    return exps / torch.sum(exps, dim=1, keepdim=True)
 
 
 def CrossEntropyLoss(y_true, y_pred):
-    N = y_pred.shape[0]
-    shifted = y_pred - y_pred.max(dim=1, keepdim=True).values
-    log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()
-    loss = -(y_true * log_probs).sum() / N
-    grad = (log_probs.exp() - y_true) / N
+    batch = y_pred.shape[0]
+    m = torch.max(y_pred, dim=1, keepdim=True)[0]
+    logp = y_pred - m - torch.log(torch.sum(torch.exp(y_pred - m), dim=1, keepdim=True))
+    loss = -torch.sum(y_true * logp) / batch
+    grad = (Softmax(y_pred) - y_true) / batch
     return loss, grad
 
 
@@ -112,4 +111,8 @@ class TorchNet(nn.Module):
         self.layer2 = nn.Linear(hidden_dim, out_features)
 
     def forward(self, x):
-        return self.layer2(self.relu(self.layer1(x)))
+        out = self.layer1(x)
+        out = self.relu(out)
+        out = self.layer2(out)
+        return out
+
