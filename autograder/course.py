@@ -10,6 +10,7 @@ import yaml
 DEFAULT_LIMITS = {
     "test_timeout_s": 10.0,     # wall time of one check
     "import_timeout_s": 20.0,   # wall time to import the submission
+    "submission_timeout_s": 120.0,  # wall time of a whole submission (no new check starts after it)
     "cpu_s": 120,               # CPU seconds of one child process
     "memory_mb": 2048,          # memory beyond the warm worker's own
     "file_mb": 16,              # largest file a submission may write

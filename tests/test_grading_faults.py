@@ -188,3 +188,17 @@ def name():
     result = grade(toy_grader, write, forge)
     assert by_test(result)["test_last"].score == 0
     assert result.score == 30  # test_name and test_normalize, nothing else
+
+
+def test_a_submission_that_hangs_everywhere_stops_at_its_time_budget(toy, write, tmp_path):
+    from dataclasses import replace
+
+    from autograder.grading import Grader
+    tight = replace(toy, limits={**toy.limits, "test_timeout_s": 1, "submission_timeout_s": 2})
+    body = "while True:\n    pass"
+    with Grader(tight) as grader:
+        result = grader.grade(write(variant(double=body, normalize=body, name=body)), "hang")
+    statuses = [c.status for c in result.checks]
+    assert statuses == ["timeout"] * 6 and result.score == 0
+    assert any("used up its 2 s" in c.message for c in result.checks)
+    assert result.duration_s < 10

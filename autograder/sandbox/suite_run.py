@@ -9,6 +9,7 @@ the next test, so one bad check costs only itself.
 from __future__ import annotations
 
 import base64
+import time
 from dataclasses import dataclass, field
 
 from autograder.course import Assignment
@@ -132,6 +133,7 @@ def run_suite(worker: Worker, assignment: Assignment, files: dict[str, bytes], s
     payload = {"files": {name: base64.b64encode(data).decode() for name, data in files.items()}}
     run = SuiteRun()
     remaining = selection
+    budget_ends = time.monotonic() + limits["submission_timeout_s"]
     while True:
         request = {
             "slug": assignment.slug,
@@ -154,6 +156,7 @@ def run_suite(worker: Worker, assignment: Assignment, files: dict[str, bytes], s
         state = _RunState(run, remaining)
         n_tests = len(remaining) if remaining is not None else 1000
         deadline = limits["import_timeout_s"] + (n_tests + 1) * limits["test_timeout_s"] + DEADLINE_SLACK_S
+        deadline = min(deadline, budget_ends - time.monotonic() + DEADLINE_SLACK_S)
         ended = worker.run(request, payload, deadline, state)
         if state.done or run.import_error or run.fault:
             return run
@@ -167,6 +170,11 @@ def run_suite(worker: Worker, assignment: Assignment, files: dict[str, bytes], s
         status = "timeout" if ended.get("reason") == "timeout" else "crashed"
         run.records[state.current] = TestRecord(status=status, detail=_how(ended, limits))
         remaining = state.remaining_after(state.current)
+        if remaining and time.monotonic() >= budget_ends:
+            spent = f"not run: the submission used up its {limits['submission_timeout_s']:g} s"
+            for test in remaining:
+                run.records[test] = TestRecord(status="timeout", detail=spent)
+            return run
         if not remaining:
             return run
 
