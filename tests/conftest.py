@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The toy course and the sample submissions are data for the tests, not tests themselves.
+collect_ignore = ["course", "submissions"]
+
 ROOT = Path(__file__).resolve().parent.parent
 TOY_COURSE = Path(__file__).resolve().parent / "course"
 
