@@ -14,6 +14,8 @@ DEFAULT_LIMITS = {
     "cpu_s": 120,               # CPU seconds of one child process
     "memory_mb": 2048,          # memory beyond the warm worker's own
     "file_mb": 16,              # largest file a submission may write
+    "tmp_mb": 64,               # size of its private /tmp (and /dev/shm)
+    "processes": 32,            # processes and threads it may run at once
     "output_kb": 64,            # printed output kept (the rest is dropped, never fatal)
     "frame_mb": 64,             # largest message of observations from one check
 }

@@ -20,6 +20,9 @@ from autograder.scoring.score import ReferenceFault, check_points, score
 from autograder.static.banned_scan import scan
 
 
+WORKER_TASKS = 32  # the warm worker's own threads, bubblewrap, and the child's supervisor
+
+
 class Grader:
     """Grades any number of submissions of one assignment with one warm sandboxed worker."""
 
@@ -33,8 +36,10 @@ class Grader:
         self._judges = _load_judges(assignment)
 
     def _new_worker(self) -> Worker:
-        max_frame = int(self.assignment.limits["frame_mb"] * 1024 * 1024)
-        return Worker(worker_command(list(self.assignment.suite_files), self.sandboxed), max_frame)
+        limits = self.assignment.limits
+        max_frame = int(limits["frame_mb"] * 1024 * 1024)
+        max_tasks = limits["processes"] + WORKER_TASKS if self.sandboxed else None
+        return Worker(worker_command(list(self.assignment.suite_files), self.sandboxed), max_frame, max_tasks)
 
     def reference(self) -> SuiteRun:
         """The reference's run of the suite: from the cache, else run once (in its own worker) and cached."""

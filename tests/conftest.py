@@ -17,29 +17,36 @@ TOY_COURSE = Path(__file__).resolve().parent / "course"
 os.environ.setdefault("TORCHGRADE_CACHE", tempfile.mkdtemp(prefix="torchgrade-test-cache-"))
 
 
+def _assignment(course_root: Path, slug: str):
+    from autograder.course import Course
+    return Course(course_root).assignment(slug)
+
+
+def _warm_grader(assignment):
+    """One Grader (one warm sandboxed worker) shared by a whole test session."""
+    from autograder.grading import Grader
+    return Grader(assignment)
+
+
 @pytest.fixture(scope="session")
 def toy():
-    from autograder.course import Course
-    return Course(TOY_COURSE).assignment("toy")
-
-
-@pytest.fixture(scope="session")
-def toy_grader(toy):
-    from autograder.grading import Grader
-    with Grader(toy) as grader:
-        yield grader
+    return _assignment(TOY_COURSE, "toy")
 
 
 @pytest.fixture(scope="session")
 def backprop():
-    from autograder.course import Course
-    return Course(ROOT).assignment("backprop")
+    return _assignment(ROOT, "backprop")
+
+
+@pytest.fixture(scope="session")
+def toy_grader(toy):
+    with _warm_grader(toy) as grader:
+        yield grader
 
 
 @pytest.fixture(scope="session")
 def backprop_grader(backprop):
-    from autograder.grading import Grader
-    with Grader(backprop) as grader:
+    with _warm_grader(backprop) as grader:
         yield grader
 
 

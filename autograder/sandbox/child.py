@@ -25,14 +25,17 @@ PYTEST_ARGS = [
 ]
 
 
-def run(request: dict, payload: dict, frames_fd: int, workspace: str) -> None:
+WORKSPACE = "/tmp/workspace"
+
+
+def run(request: dict, payload: dict, frames_fd: int) -> None:
     """Run the suite for ``request`` on the files of ``payload``; never returns."""
     def emit(message):
         write_frame(frames_fd, encode(message))
 
     try:
         _apply_limits(request["limits"])
-        module_path = _write_workspace(payload["files"], workspace, request["module_file"])
+        module_path = _write_workspace(payload["files"], WORKSPACE, request["module_file"])
         guard.install(request["banned"], request["from_scratch"], module_path, request["slug"])
         module = _import(module_path, request["slug"], emit)
         if module is not None:
@@ -50,21 +53,22 @@ def run(request: dict, payload: dict, frames_fd: int, workspace: str) -> None:
 
 def _apply_limits(limits: dict) -> None:
     """Resource limits on top of what the sandbox already gives (memory beyond the warm image)."""
-    data_now = _vm_kib("VmData") * 1024
-    extra = limits["memory_mb"] * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_DATA, (data_now + extra, data_now + extra))
+    allowed = limits["base_data_bytes"] + limits["memory_mb"] * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_DATA, (allowed, allowed))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_mb"] * 1024 * 1024,) * 2)
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     cpu = int(limits["cpu_s"])
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 
 
-def _vm_kib(field: str) -> int:
+def data_bytes() -> int:
+    """This process's data segment size (what RLIMIT_DATA counts), from /proc/self/status."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) * 1024
     return 0
 
 

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 
+from autograder.sandbox import cgroup
 from autograder.wire.frames import FrameError, FrameReader, pack_frame
 
 START_TIMEOUT_S = 180
@@ -26,15 +27,19 @@ class WorkerError(Exception):
 class Worker:
     """One sandboxed warm worker process."""
 
-    def __init__(self, command: list[str], max_frame_bytes: int):
+    def __init__(self, command: list[str], max_frame_bytes: int, max_tasks: int | None = None):
         self.command = command
         self.max_frame_bytes = max_frame_bytes
+        self.max_tasks = max_tasks
         self.process: subprocess.Popen | None = None
+        self.cgroup: cgroup.PidsCgroup | None = None
         self._stderr = None
 
     def _start(self) -> None:
         self._stderr = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.cgroup = cgroup.create(self.max_tasks) if self.max_tasks else None
+        command = self.cgroup.wrap(self.command) if self.cgroup else self.command
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=self._stderr, start_new_session=True)
         self._reader = FrameReader(self.max_frame_bytes + 1)
         self._pending: list[bytes] = []
@@ -104,6 +109,9 @@ class Worker:
                 pass
             self.process.wait()
             self.process = None
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
 
     def close(self) -> None:
         if self.process is not None:

@@ -149,6 +149,8 @@ def run_suite(worker: Worker, assignment: Assignment, files: dict[str, bytes], s
                 "cpu_s": limits["cpu_s"],
                 "memory_mb": limits["memory_mb"],
                 "file_mb": limits["file_mb"],
+                "processes": limits["processes"],
+                "tmp_bytes": int(limits["tmp_mb"] * 1024 * 1024),
                 "output_bytes": int(limits["output_kb"] * 1024),
                 "frame_bytes": int(limits["frame_mb"] * 1024 * 1024),
             },

@@ -10,10 +10,10 @@ expiry it kills the child's process group. The trusted side keeps its own overal
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import selectors
-import shutil
 import signal
 import sys
 import time
@@ -21,9 +21,12 @@ import time
 from autograder.wire.frames import FrameError, FrameReader, HEADER, write_frame
 
 CHANNEL_IN, CHANNEL_OUT = 0, 3
+PR_SET_DUMPABLE = 4
 
 
 def main() -> None:
+    # Not dumpable: no process of the same uid may ptrace it or read its /proc/<pid>/mem.
+    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     os.dup2(1, CHANNEL_OUT)
     os.dup2(2, 1)  # anything the worker itself prints goes to stderr, never into the channel
     import torch  # noqa: F401  (the point of a warm worker: pay the import once)
@@ -68,10 +71,9 @@ def supervise(request: dict) -> dict:
     limits = request["limits"]
     frames_r, frames_w = os.pipe()
     output_r, output_w = os.pipe()
-    workspace = f"/tmp/workspace-{time.monotonic_ns()}"
     pid = os.fork()
     if pid == 0:
-        _become_child(request, frames_w, output_w, workspace)
+        _become_child(request, frames_w, output_w)
     os.close(frames_w)
     os.close(output_w)
     try:
@@ -80,10 +82,9 @@ def supervise(request: dict) -> dict:
         _kill_group(pid)
         os.close(frames_r)
         os.close(output_r)
-        shutil.rmtree(workspace, ignore_errors=True)
 
 
-def _become_child(request, frames_w, output_w, workspace) -> None:
+def _become_child(request, frames_w, output_w) -> None:
     try:
         os.setsid()
         payload = json.loads(read_frame_raw(CHANNEL_IN))
@@ -100,8 +101,10 @@ def _become_child(request, frames_w, output_w, workspace) -> None:
                     pass
         sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
         sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
-        from autograder.sandbox import child
-        child.run(request, payload, frames_w, workspace)
+        from autograder.sandbox import child, isolation
+        request["limits"]["base_data_bytes"] = child.data_bytes()  # /proc is hidden from here on
+        isolation.isolate(request["limits"]["tmp_bytes"])
+        child.run(request, payload, frames_w)
     finally:
         os._exit(70)
 
