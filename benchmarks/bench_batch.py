@@ -84,16 +84,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = build_class(Path(tmp) / "class", n)
         rates = {}
-        for jobs in (1, 2):
-            seconds, _ = timed(f"torchgrade batch --jobs {jobs} (sandboxed)",
-                               lambda: grade_batch(assignment, Path(tmp) / "class", Path(tmp) / f"out{jobs}",
-                                                   jobs=jobs, echo=lambda _: None))
-            rates[jobs] = n / seconds
-            print(f"{'':<52} {rates[jobs]:8.1f} submissions/s")
+        for jobs, sandboxed in ((1, True), (2, True), (1, False)):
+            label = "sandboxed" if sandboxed else "--unsafe-no-sandbox"
+            seconds, _ = timed(f"torchgrade batch --jobs {jobs} ({label})",
+                               lambda: grade_batch(assignment, Path(tmp) / "class", Path(tmp) / f"out{jobs}{label}",
+                                                   jobs=jobs, sandboxed=sandboxed, echo=lambda _: None))
+            rates[(jobs, sandboxed)] = n / seconds
+            print(f"{'':<52} {rates[(jobs, sandboxed)]:8.1f} submissions/s")
+        overhead = 1000 / rates[(1, True)] - 1000 / rates[(1, False)]
+        print(f"sandbox overhead per submission (--jobs 1): {overhead:.0f} ms")
         per_submission = baseline(assignment, paths[:sample])
         print(f"{'one pytest process per submission (sample of %d)' % sample:<52} {per_submission:8.2f} s each")
         print(f"{'':<52} {1 / per_submission:8.1f} submissions/s")
-        print(f"speed-up of --jobs 2 over a process per submission: {rates[2] * per_submission:.1f}x")
+        print(f"speed-up of --jobs 2 over a process per submission: {rates[(2, True)] * per_submission:.1f}x")
 
 
 if __name__ == "__main__":

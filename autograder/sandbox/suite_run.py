@@ -141,6 +141,7 @@ def run_suite(worker: Worker, assignment: Assignment, files: dict[str, bytes], s
             "suite_files": sandbox_suite_paths(list(assignment.suite_files), sandboxed),
             "selection": remaining,
             "trace_scopes": trace_scopes,
+            "isolate": sandboxed,
             "banned": list(assignment.banned),
             "from_scratch": list(assignment.from_scratch),
             "limits": {
