@@ -28,6 +28,7 @@ CLONE_NEWPID = 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 CAPABILITY_VERSION_3 = 0x20080522
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -63,6 +64,10 @@ def _drop_capabilities() -> None:
 def isolate(tmp_bytes: int) -> None:
     """Return in a grandchild in namespaces of its own; the intermediate process never returns."""
     uid, gid = os.getuid(), os.getgid()
+    # The warm worker is not dumpable (nothing may ptrace it) and its fork inherited that, which
+    # makes /proc/self root-owned; this process must write its own uid_map, and its successors
+    # live in namespaces from which it cannot be seen.
+    _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl dumpable")
     _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
     _write("/proc/self/setgroups", "deny")
     _write("/proc/self/uid_map", f"{uid} {uid} 1")

@@ -3,7 +3,7 @@
 The sandbox sees: the Python runtime and its packages read-only, the grader's own package at
 ``/grader`` read-only, the hidden test modules at ``/suite`` read-only (nothing else from
 ``solutions/``: no reference, judges, YAML or cache), a private ``/tmp``, no network, a fresh
-pid/ipc/uts namespace, an unprivileged uid, and a scrubbed environment.
+pid/ipc/uts namespace, host uid 65534 (never root), and a scrubbed environment.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import autograder
 GRADER_DIR = "/grader"
 SUITE_DIR = "/suite"
 TMP_BYTES = 256 * 1024 * 1024
+SANDBOX_UID = 65534  # nobody
 
 SANDBOX_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -44,10 +45,24 @@ def worker_command(suite_files: list[Path], sandboxed: bool = True) -> list[str]
               "-s", "-B", "-m", "autograder.sandbox.worker"]
     if not sandboxed:
         return ["env", "-i", *(f"{k}={v}" for k, v in _unsafe_env().items()), *python]
+    binds = [(root, root) for root in _python_roots()]
+    binds.append((str(Path(autograder.__file__).parent), f"{GRADER_DIR}/autograder"))
+    binds += [(str(path), f"{SUITE_DIR}/{path.name}") for path in suite_files]
+    env = [arg for key, value in SANDBOX_ENV.items() for arg in ("--setenv", key, value)]
+    return _confined(binds, env + ["--", *python])
+
+
+def _confined(binds: list[tuple[str, str]], rest: list[str]) -> list[str]:
+    """bwrap with the runtime, ``binds`` (source, destination) read-only, then ``rest``.
+
+    Run by root, bubblewrap would map the sandbox's user to host uid 0 (which the kernel exempts
+    from process limits, and which owns everything it may read). So root first stages the
+    binds in a private mount namespace under a world-traversable folder, then drops to uid
+    65534 and starts bubblewrap from there: the sandbox's processes are host uid 65534.
+    """
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
-            "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
-            "--clearenv", "--chdir", "/tmp"]
+            "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev",
+            "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--clearenv", "--chdir", "/tmp"]
     for path in ("/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"):
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]
@@ -55,14 +70,24 @@ def worker_command(suite_files: list[Path], sandboxed: bool = True) -> list[str]
             args += ["--ro-bind", path, path]
     args += ["--ro-bind", "/usr", "/usr", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
              "--ro-bind-try", "/etc/alternatives", "/etc/alternatives"]
-    for root in _python_roots():
-        args += ["--ro-bind", root, root]
-    args += ["--ro-bind", str(Path(autograder.__file__).parent), f"{GRADER_DIR}/autograder"]
-    for suite_file in suite_files:
-        args += ["--ro-bind", str(suite_file), f"{SUITE_DIR}/{suite_file.name}"]
-    for key, value in SANDBOX_ENV.items():
-        args += ["--setenv", key, value]
-    return args + ["--", *python]
+    if os.geteuid() != 0:
+        return args + [a for source, dest in binds for a in ("--ro-bind", source, dest)] + rest
+    staged = [a for i, (_, dest) in enumerate(binds) for a in ("--ro-bind", f"{STAGE_DIR}/{i}", dest)]
+    return ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", STAGE_SCRIPT, "stage",
+            str(len(binds)), *(source for source, _ in binds), *args, *staged, *rest]
+
+
+STAGE_DIR = "/mnt"
+STAGE_SCRIPT = f"""set -e
+mount -t tmpfs -o mode=755 torchgrade-stage {STAGE_DIR}
+n=$1; shift; i=0
+while [ "$i" -lt "$n" ]; do
+  if [ -d "$1" ]; then mkdir "{STAGE_DIR}/$i"; else touch "{STAGE_DIR}/$i"; fi
+  mount --bind "$1" "{STAGE_DIR}/$i"; mount -o remount,bind,ro "{STAGE_DIR}/$i"
+  shift; i=$((i + 1))
+done
+exec setpriv --reuid={SANDBOX_UID} --regid={SANDBOX_UID} --clear-groups "$@"
+"""
 
 
 def sandbox_suite_paths(suite_files: list[Path], sandboxed: bool = True) -> list[str]:
@@ -98,8 +123,7 @@ def check_sandbox() -> None:
         raise SandboxUnavailable(f"sandboxing needs Linux (this is {sys.platform})")
     if shutil.which("bwrap") is None:
         raise SandboxUnavailable("bubblewrap is not installed (apt-get install bubblewrap)")
-    probe = subprocess.run(["bwrap", "--unshare-all", "--uid", "65534", "--ro-bind", "/", "/", "true"],
-                           capture_output=True, text=True, timeout=30)
+    probe = subprocess.run(_confined([], ["--", "true"]), capture_output=True, text=True, timeout=30)
     if probe.returncode != 0:
         reason = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else f"exit {probe.returncode}"
         raise SandboxUnavailable(f"bubblewrap cannot create namespaces here ({reason})")

@@ -18,6 +18,7 @@ import selectors
 import signal
 import sys
 import time
+import traceback
 
 from autograder.wire.frames import FrameError, FrameReader, HEADER, write_frame
 
@@ -110,6 +111,8 @@ def _become_child(request, frames_w, output_w) -> None:
         if request["isolate"]:
             isolation.isolate(request["limits"]["tmp_bytes"])
         child.run(request, payload, frames_w)
+    except BaseException:
+        traceback.print_exc()  # into the run's output: a grader fault worth reading
     finally:
         os._exit(70)
 
