@@ -76,6 +76,7 @@ def isolate(tmp_bytes: int) -> None:
     if pid != 0:
         _wait_and_exit_like(pid)
     _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    os.setsid()  # its own session: kill(0) or killpg(0) from the submission cannot reach the intermediate
     _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
     _mount_tmpfs("/proc", 4096, MS_RDONLY | MS_NOEXEC)
     _mount_tmpfs("/tmp", tmp_bytes)

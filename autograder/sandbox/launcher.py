@@ -70,11 +70,15 @@ def _confined(binds: list[tuple[str, str]], rest: list[str]) -> list[str]:
             args += ["--ro-bind", path, path]
     args += ["--ro-bind", "/usr", "/usr", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
              "--ro-bind-try", "/etc/alternatives", "/etc/alternatives"]
+    # Last: the sandbox's root (where bwrap made /suite, /grader, ...) becomes read-only, so
+    # nothing can be planted beside the hidden suite; only /tmp stays writable.
+    read_only_root = ["--remount-ro", "/"]
     if os.geteuid() != 0:
-        return args + [a for source, dest in binds for a in ("--ro-bind", source, dest)] + rest
+        direct = [a for source, dest in binds for a in ("--ro-bind", source, dest)]
+        return args + direct + read_only_root + rest
     staged = [a for i, (_, dest) in enumerate(binds) for a in ("--ro-bind", f"{STAGE_DIR}/{i}", dest)]
     return ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", STAGE_SCRIPT, "stage",
-            str(len(binds)), *(source for source, _ in binds), *args, *staged, *rest]
+            str(len(binds)), *(source for source, _ in binds), *args, *staged, *read_only_root, *rest]
 
 
 STAGE_DIR = "/mnt"

@@ -118,9 +118,6 @@ class _RunState:
             if test == self.current:
                 self.current = None
 
-    def remaining_after(self, test: str) -> list[str]:
-        return self.order[self.order.index(test) + 1:]
-
 
 def _is_observation(value) -> bool:
     return isinstance(value, dict) and isinstance(value.get("name"), str) and isinstance(value.get("how", {}), dict)
@@ -157,6 +154,7 @@ def run_suite(worker: Worker, assignment: Assignment, files: dict[str, bytes], s
             },
         }
         state = _RunState(run, remaining)
+        recorded_before = len(run.records)
         n_tests = len(remaining) if remaining is not None else 1000
         deadline = limits["import_timeout_s"] + (n_tests + 1) * limits["test_timeout_s"] + DEADLINE_SLACK_S
         deadline = min(deadline, budget_ends - time.monotonic() + DEADLINE_SLACK_S)
@@ -166,13 +164,17 @@ def run_suite(worker: Worker, assignment: Assignment, files: dict[str, bytes], s
         if not state.imported:
             run.import_error = _import_failure(ended, limits)
             return run
-        if state.current is None:
-            if run.collected is None:
-                run.fault = f"the suite stopped before collecting its tests ({_how(ended, limits)})"
-            return run  # ended between tests: what did not run is reported as not run
-        status = "timeout" if ended.get("reason") == "timeout" else "crashed"
-        run.records[state.current] = TestRecord(status=status, detail=_how(ended, limits))
-        remaining = state.remaining_after(state.current)
+        if run.collected is None:
+            run.fault = f"the suite stopped before collecting its tests ({_how(ended, limits)})"
+            return run
+        if state.current is not None:
+            status = "timeout" if ended.get("reason") == "timeout" else "crashed"
+            run.records[state.current] = TestRecord(status=status, detail=_how(ended, limits))
+        remaining = [test for test in state.order if test not in run.records]
+        if remaining and len(run.records) == recorded_before:  # died between checks, twice in a row
+            for test in remaining:
+                run.records[test] = TestRecord(status="crashed", detail=_how(ended, limits))
+            return run
         if remaining and time.monotonic() >= budget_ends:
             spent = f"not run: the submission used up its {limits['submission_timeout_s']:g} s"
             for test in remaining:
