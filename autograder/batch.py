@@ -1,8 +1,11 @@
 """Grade a folder of submissions: one id per entry, every entry exactly once, resumable.
 
-Results are appended to ``OUT/results.jsonl`` as they finish (so a killed batch loses at most
-the submissions in flight), and a batch started again on the same ``OUT`` grades only what is
-missing. At the end ``results.jsonl`` is rewritten sorted by id and ``grades.csv`` is written.
+The gradebook is asked first: a submission whose content was already graded under the same
+checks is not graded again (``regrade=True`` forces it), which is also how a killed batch
+resumes. The rest go to an executor (the local pool of warm sandboxed workers by default, or a
+Dask cluster); each result is committed to the gradebook and appended to
+``OUT/results.jsonl`` as it arrives. At the end ``results.jsonl`` is rewritten sorted by id and
+``OUT/grades.csv`` is written.
 """
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import reference_cache
 from autograder.course import Assignment
+from autograder.gradebook import Gradebook, content_hash
 from autograder.grading import Grader
 from autograder.results import writers
 from autograder.results.model import Result
@@ -69,49 +74,80 @@ class Progress:
             self.stream.write("\n")
 
 
+class LocalPool:
+    """``jobs`` warm sandboxed workers on this machine, fed by as many threads."""
+
+    def __init__(self, assignment: Assignment, jobs: int, sandboxed: bool = True):
+        self.assignment, self.jobs, self.sandboxed = assignment, max(1, jobs), sandboxed
+
+    def grade_all(self, entries: list[Entry], on_result) -> None:
+        """Grade ``entries``, calling ``on_result(entry, result)`` (from one thread at a time)."""
+        if not entries:
+            return
+        graders: queue.Queue[Grader] = queue.Queue()
+        lock = threading.Lock()
+        first = Grader(self.assignment, self.sandboxed)
+        try:
+            first.reference()  # computed (or loaded) once, before any other worker starts
+            graders.put(first)
+            for _ in range(min(self.jobs, len(entries)) - 1):
+                graders.put(Grader(self.assignment, self.sandboxed))
+
+            def grade_one(entry: Entry) -> None:
+                grader = graders.get()
+                try:
+                    result = grader.grade(entry.path, entry.submission_id)
+                finally:
+                    graders.put(grader)
+                with lock:
+                    on_result(entry, result)
+
+            with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+                list(pool.map(grade_one, entries))
+        finally:
+            while not graders.empty():
+                graders.get().close()
+            first.close()
+
+
 def grade_batch(assignment: Assignment, folder: Path, out: Path, jobs: int = 1, sandboxed: bool = True,
-                echo=print) -> list[Result]:
-    """Grade every entry of ``folder`` into ``out``; returns all results (old and new) sorted by id."""
+                echo=print, gradebook: Path | None = None, regrade: bool = False, executor=None) -> list[Result]:
+    """Grade every entry of ``folder`` into ``out``; returns one result per entry, sorted by id."""
     out.mkdir(parents=True, exist_ok=True)
-    results_path = out / "results.jsonl"
     entries, warnings = discover(folder)
     for warning in warnings:
         echo(warning)
-    ids = {entry.submission_id for entry in entries}
-    finished = {sid: r for sid, r in writers.read_jsonl(results_path).items()
-                if sid in ids and r.status != "grader_error"}
-    todo = [entry for entry in entries if entry.submission_id not in finished]
-    if finished:
-        echo(f"resuming: {len(finished)} already graded in {results_path}, {len(todo)} to go")
-    graders: queue.Queue[Grader] = queue.Queue()
-    lock = threading.Lock()
+    book = Gradebook(gradebook or out / "gradebook.sqlite")
+    checks_key = reference_cache.cache_key(assignment)
+    hashes = {entry.submission_id: content_hash(entry.path) for entry in entries}
+    results: dict[str, Result] = {}
+    todo = []
+    for entry in entries:
+        known = None if regrade else book.find(assignment.slug, entry.submission_id,
+                                               hashes[entry.submission_id], checks_key)
+        if known is not None:
+            results[entry.submission_id] = known
+        else:
+            todo.append(entry)
+    if results:
+        echo(f"{len(results)} submission(s) unchanged since their grading in {book.path}: not graded again "
+             "(--regrade to force)")
+    results_path = out / "results.jsonl"
+    writers.write_jsonl([results[sid] for sid in sorted(results)], results_path)
     progress = Progress(len(todo))
-    first = Grader(assignment, sandboxed)
+
+    def on_result(entry: Entry, result: Result) -> None:
+        book.record(result, hashes[entry.submission_id], checks_key)
+        writers.append_jsonl(result, results_path)
+        results[entry.submission_id] = result
+        progress.advance()
+
     try:
-        first.reference()  # computed (or loaded) once, before any worker starts
-        graders.put(first)
-        for _ in range(max(1, min(jobs, len(todo))) - 1):
-            graders.put(Grader(assignment, sandboxed))
-
-        def grade_one(entry: Entry) -> None:
-            grader = graders.get()
-            try:
-                result = grader.grade(entry.path, entry.submission_id)
-            finally:
-                graders.put(grader)
-            with lock:
-                writers.append_jsonl(result, results_path)
-                finished[entry.submission_id] = result
-                progress.advance()
-
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            list(pool.map(grade_one, todo))
+        (executor or LocalPool(assignment, jobs, sandboxed)).grade_all(todo, on_result)
     finally:
         progress.close()
-        while not graders.empty():
-            graders.get().close()
-        first.close()
-    results = [finished[sid] for sid in sorted(finished)]
-    writers.write_jsonl(results, results_path)
-    writers.write_grades_csv(results, out / "grades.csv")
-    return results
+        book.close()
+    ordered = [results[sid] for sid in sorted(results)]
+    writers.write_jsonl(ordered, results_path)
+    writers.write_grades_csv(ordered, out / "grades.csv")
+    return ordered

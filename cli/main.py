@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from contextlib import nullcontext
 import sys
 from pathlib import Path
 
@@ -104,8 +105,11 @@ def run(obj, slug, submission, json_path):
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Folder for results.jsonl and grades.csv (a batch started again here resumes).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel workers (default: cores).")
+@click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False),
+              help="SQLite gradebook to record into (default: OUT/gradebook.sqlite).")
+@click.option("--regrade", is_flag=True, help="Grade every submission again, even unchanged ones.")
 @click.pass_obj
-def batch(obj, slug, folder, out_dir, jobs):
+def batch(obj, slug, folder, out_dir, jobs, gradebook_path, regrade):
     """Grade every entry of FOLDER (files, folders, zips) as one submission each."""
     from autograder.batch import grade_batch
     from autograder.results.writers import batch_table
@@ -114,10 +118,37 @@ def batch(obj, slug, folder, out_dir, jobs):
     if not os.path.isdir(folder):
         fail_usage(f"{folder} is not a folder of submissions")
     results = grade_batch(assignment, Path(folder), Path(out_dir), jobs or os.cpu_count() or 1,
-                          obj.sandboxed(), echo=lambda line: click.echo(line, err=True))
+                          obj.sandboxed(), echo=lambda line: click.echo(line, err=True),
+                          gradebook=Path(gradebook_path) if gradebook_path else None, regrade=regrade)
     click.echo(batch_table(results))
     click.echo(f"{len(results)} submissions graded into {out_dir}/results.jsonl and {out_dir}/grades.csv")
     sys.exit(1 if any(r.status == "grader_error" for r in results) else 0)
+
+
+@grade.command("export")
+@click.argument("slug")
+@click.option("--gradebook", "gradebook_path", required=True, type=click.Path(dir_okay=False),
+              help="The SQLite gradebook a batch wrote (e.g. OUT/gradebook.sqlite).")
+@click.option("--output", "output_path", type=click.Path(dir_okay=False), help="CSV file (default: stdout).")
+@click.pass_obj
+def export(obj, slug, gradebook_path, output_path):
+    """Export the latest grading of every submission of SLUG as CSV."""
+    import csv
+
+    from autograder.gradebook import Gradebook
+
+    if not os.path.isfile(gradebook_path):
+        fail_usage(f"{gradebook_path} does not exist (grade batch writes OUT/gradebook.sqlite)")
+    book = Gradebook(Path(gradebook_path))
+    rows = book.latest(slug)
+    book.close()
+    if not rows:
+        fail_usage(f"no gradings of {slug!r} in {gradebook_path}")
+    with open(output_path, "w", newline="") if output_path else nullcontext(sys.stdout) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["submission", "score", "max_score", "status", "graded_at"])
+        for result, graded_at in rows:
+            writer.writerow([result.submission, f"{result.score:g}", f"{result.max_score:g}", result.status, graded_at])
 
 
 @grade.command("check-solutions")

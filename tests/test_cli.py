@@ -88,3 +88,36 @@ def test_grade_test_runs_the_public_checks_and_says_they_carry_no_points(tmp_pat
     stub = subprocess.run([sys.executable, "-m", "cli.main", "--course", str(TOY_COURSE), "test", "toy"],
                           capture_output=True, text=True, cwd=tmp_path.parent)
     assert stub.returncode == 1 and "some failed" in stub.stdout
+
+
+def test_batch_then_export_the_gradebook_as_csv(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "alice.py").write_text(CORRECT)
+    (folder / "bob.py").write_text("def double(x)\n")
+    assert invoke("batch", "toy", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1").exit_code == 0
+    result = invoke("export", "toy", "--gradebook", str(tmp_path / "out" / "gradebook.sqlite"))
+    lines = result.output.splitlines()
+    assert result.exit_code == 0 and lines[0] == "submission,score,max_score,status,graded_at"
+    assert [line.split(",")[:4] for line in lines[1:]] == [["alice", "100", "100", "graded"],
+                                                          ["bob", "0", "100", "error"]]
+    missing = invoke("export", "toy", "--gradebook", str(tmp_path / "nope.sqlite"))
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_without_a_sandbox_grade_refuses_unless_told_otherwise(monkeypatch, tmp_path):
+    from autograder.sandbox import launcher
+    launcher.check_sandbox.cache_clear()
+    monkeypatch.setattr(launcher.shutil, "which", lambda name: None)
+    submission = tmp_path / "toy.py"
+    submission.write_text(CORRECT)
+    try:
+        refused = invoke("run", "toy", str(submission))
+        assert refused.exit_code == 2
+        assert refused.output.strip() == ("error: bubblewrap is not installed (apt-get install bubblewrap); refusing "
+                                          "to run untrusted code (pass --unsafe-no-sandbox to override)")
+        unsafe = CliRunner().invoke(grade, ["--course", str(TOY_COURSE), "--unsafe-no-sandbox", "run", "toy",
+                                            str(submission)])
+        assert unsafe.exit_code == 0 and "toy: 100/100 (graded)" in unsafe.output
+    finally:
+        launcher.check_sandbox.cache_clear()

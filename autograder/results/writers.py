@@ -57,19 +57,6 @@ def append_jsonl(result: Result, path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def read_jsonl(path: Path) -> dict[str, Result]:
-    """Results by submission id (the last line of an id wins; a torn last line is ignored)."""
-    results = {}
-    if Path(path).exists():
-        for line in Path(path).read_text().splitlines():
-            try:
-                result = Result.from_dict(json.loads(line))
-            except (ValueError, TypeError, KeyError):
-                continue
-            results[result.submission] = result
-    return results
-
-
 def write_jsonl(results: list[Result], path: Path) -> None:
     _atomic_write(Path(path), "".join(json.dumps(r.to_dict()) + "\n" for r in results))
 
