@@ -108,8 +108,10 @@ def run(obj, slug, submission, json_path):
 @click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False),
               help="SQLite gradebook to record into (default: OUT/gradebook.sqlite).")
 @click.option("--regrade", is_flag=True, help="Grade every submission again, even unchanged ones.")
+@click.option("--dask", "dask_address", metavar="SCHEDULER_ADDRESS",
+              help="Grade on a Dask distributed cluster (its workers need this course at the same path).")
 @click.pass_obj
-def batch(obj, slug, folder, out_dir, jobs, gradebook_path, regrade):
+def batch(obj, slug, folder, out_dir, jobs, gradebook_path, regrade, dask_address):
     """Grade every entry of FOLDER (files, folders, zips) as one submission each."""
     from autograder.batch import grade_batch
     from autograder.results.writers import batch_table
@@ -117,9 +119,15 @@ def batch(obj, slug, folder, out_dir, jobs, gradebook_path, regrade):
     assignment = obj.assignment(slug)
     if not os.path.isdir(folder):
         fail_usage(f"{folder} is not a folder of submissions")
+    sandboxed = obj.sandboxed()
+    executor = None
+    if dask_address:
+        from autograder.distributed import DaskPool
+        executor = DaskPool(dask_address, obj.course().root, slug, sandboxed)
     results = grade_batch(assignment, Path(folder), Path(out_dir), jobs or os.cpu_count() or 1,
-                          obj.sandboxed(), echo=lambda line: click.echo(line, err=True),
-                          gradebook=Path(gradebook_path) if gradebook_path else None, regrade=regrade)
+                          sandboxed, echo=lambda line: click.echo(line, err=True),
+                          gradebook=Path(gradebook_path) if gradebook_path else None, regrade=regrade,
+                          executor=executor)
     click.echo(batch_table(results))
     click.echo(f"{len(results)} submissions graded into {out_dir}/results.jsonl and {out_dir}/grades.csv")
     sys.exit(1 if any(r.status == "grader_error" for r in results) else 0)
