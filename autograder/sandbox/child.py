@@ -1,9 +1,8 @@
 """One run of a hidden suite on one module, in a process forked from the warm worker.
 
 The child receives the module's files, writes them to a fresh workspace, installs the
-banned-API guard, imports the module under a unique name, runs the suite with pytest (the
-grader's own configuration: no conftest, no ini, no cache, no plugin autoload), and streams
-messages. It ends with ``os._exit`` so nothing the submission registered runs at exit.
+banned-API guard, imports the module under a unique name, runs the suite the worker collected
+(see ``suite.py``), and streams messages. It ends with ``os._exit`` so nothing the submission registered runs at exit.
 """
 from __future__ import annotations
 
@@ -15,26 +14,14 @@ import sys
 import tempfile
 
 from autograder.sandbox import guard
-from autograder.sandbox.plugin import SuitePlugin
+from autograder.sandbox.suite import CollectedSuite
 from autograder.wire.codec import encode
 from autograder.wire.frames import write_frame
-
-EMPTY_INI = os.path.join(os.path.dirname(__file__), "pytest.ini")
-PYTEST_ARGS = [
-    "-s", "--noconftest", "--import-mode=importlib", "-o", "python_files=test_*.py",
-    # Plugins a hidden suite does not need; unraisableexception alone costs two full gc.collect()
-    # passes over torch's objects per run.
-    *[arg for name in ("cacheprovider", "stepwise", "terminal", "unraisableexception", "threadexception",
-                       "logging", "warnings", "faulthandler", "junitxml", "doctest", "pastebin",
-                       "legacypath", "debugging")
-      for arg in ("-p", f"no:{name}")],
-]
-
 
 WORKSPACE = "/tmp/workspace"  # in the child's private /tmp (see isolation.py)
 
 
-def run(request: dict, payload: dict, frames_fd: int) -> None:
+def run(suite: CollectedSuite, request: dict, payload: dict, frames_fd: int) -> None:
     """Run the suite for ``request`` on the files of ``payload``; never returns."""
     def emit(message):
         write_frame(frames_fd, encode(message))
@@ -46,12 +33,7 @@ def run(request: dict, payload: dict, frames_fd: int) -> None:
         guard.install(request["banned"], request["from_scratch"], module_path, request["slug"])
         module = _import(module_path, request["slug"], emit)
         if module is not None:
-            plugin = SuitePlugin(module, module_path, emit, request["selection"], request["trace_scopes"])
-            import pytest
-            suite_dir = os.path.dirname(request["suite_files"][0])
-            exit_code = pytest.main([*request["suite_files"], *PYTEST_ARGS, "--rootdir", suite_dir,
-                                     "-c", EMPTY_INI], plugins=[plugin])
-            emit({"type": "done", "exit_code": int(exit_code)})
+            suite.run(module, module_path, emit, request["selection"], request["trace_scopes"])
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -42,7 +42,7 @@ class SandboxUnavailable(Exception):
 def worker_command(suite_files: list[Path], sandboxed: bool = True) -> list[str]:
     """argv that starts a warm worker; ``sandboxed=False`` only for ``--unsafe-no-sandbox``."""
     python = [sys.executable if not sandboxed else os.path.join(sys.prefix, "bin", "python3"),
-              "-s", "-B", "-m", "autograder.sandbox.worker"]
+              "-s", "-B", "-m", "autograder.sandbox.worker", *sandbox_suite_paths(suite_files, sandboxed)]
     if not sandboxed:
         return ["env", "-i", *(f"{k}={v}" for k, v in _unsafe_env().items()), *python]
     binds = [(root, root) for root in _python_roots()]

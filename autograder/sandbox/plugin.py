@@ -49,43 +49,41 @@ class Observer:
 
 
 class SuitePlugin:
-    """Registered with ``pytest.main(plugins=[...])`` by the child process."""
+    """Registered when the warm worker configures pytest; bound to a module in each child."""
 
-    def __init__(self, module, module_path: str, emit, selection: list[str] | None, trace_scopes: bool):
-        self.module = module
-        self.module_path = module_path
-        self.emit = emit
-        self.selection = selection
-        self.trace_scopes = trace_scopes
+    def __init__(self):
+        self.module = None
+        self.module_path = None
+        self.emit = None
+        self.trace_scopes = False
         self.observer: Observer | None = None
         self.errors: dict[str, dict] = {}
         self.scopes: set[str] = set()
+        self.collect_errors: list[str] = []
 
-    # -- configuration -------------------------------------------------------------------
+    def bind(self, module, module_path: str, emit, trace_scopes: bool) -> None:
+        """The module under test and where messages go, for this child's run."""
+        self.module, self.module_path, self.emit, self.trace_scopes = module, module_path, emit, trace_scopes
+
+    @staticmethod
+    def describe(item) -> dict:
+        """A test as the trusted side learns it from the reference run: id, points, partial."""
+        marker = item.get_closest_marker("points")
+        return {
+            "id": item.nodeid,
+            "base": item.nodeid.split("[", 1)[0],
+            "points": marker.args[0] if marker and marker.args else None,
+            "partial": item.get_closest_marker("partial") is not None,
+        }
+
+    # -- configuration and collection (in the warm worker) -------------------------------
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "points(n): the points this check is worth")
         config.addinivalue_line("markers", "partial: split the points over the observations")
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, session, config, items):
-        if self.selection is not None:
-            by_id = {item.nodeid: item for item in items}
-            items[:] = [by_id[test_id] for test_id in self.selection if test_id in by_id]
-        tests = []
-        for item in items:
-            marker = item.get_closest_marker("points")
-            points = marker.args[0] if marker and marker.args else None
-            tests.append({
-                "id": item.nodeid,
-                "base": item.nodeid.split("[", 1)[0],
-                "points": points,
-                "partial": item.get_closest_marker("partial") is not None,
-            })
-        self.emit({"type": "collected", "tests": tests})
-
     def pytest_collectreport(self, report):
         if report.failed:
-            self.emit({"type": "collect_error", "where": report.nodeid, "error": str(report.longrepr)[-2000:]})
+            self.collect_errors.append(f"{report.nodeid}: {str(report.longrepr)[-1000:]}")
 
     # -- fixtures ------------------------------------------------------------------------
     @pytest.fixture

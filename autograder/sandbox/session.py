@@ -43,6 +43,8 @@ class Worker:
                                         stderr=self._stderr, start_new_session=True)
         self._reader = FrameReader(self.max_frame_bytes + 1)
         self._pending: list[bytes] = []
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self.process.stdout.fileno(), selectors.EVENT_READ)
         ready = self._next_frame(time.monotonic() + START_TIMEOUT_S)
         if ready is None or not ready.startswith(b"W"):
             raise WorkerError(f"the sandboxed worker did not start: {self.stderr_tail()}")
@@ -80,16 +82,14 @@ class Worker:
     def _next_frame(self, deadline: float) -> bytes | None:
         """The next frame from the worker, or None on end of stream or deadline."""
         fd = self.process.stdout.fileno()
-        with selectors.DefaultSelector() as selector:
-            selector.register(fd, selectors.EVENT_READ)
-            while not self._pending:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not selector.select(timeout=remaining):
-                    return None
-                data = os.read(fd, 1 << 20)
-                if not data:
-                    return None
-                self._pending.extend(self._reader.feed(data))
+        while not self._pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._selector.select(timeout=remaining):
+                return None
+            data = os.read(fd, 1 << 20)
+            if not data:
+                return None
+            self._pending.extend(self._reader.feed(data))
         return self._pending.pop(0)
 
     def stderr_tail(self) -> str:
@@ -109,6 +109,7 @@ class Worker:
                 pass
             self.process.wait()
             self.process = None
+            self._selector.close()
         if self.cgroup is not None:
             self.cgroup.remove()
             self.cgroup = None

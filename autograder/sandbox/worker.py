@@ -32,8 +32,9 @@ def main() -> None:
     os.dup2(1, CHANNEL_OUT)
     os.dup2(2, 1)  # anything the worker itself prints goes to stderr, never into the channel
     import torch  # noqa: F401  (the point of a warm worker: pay the import once)
-    import pytest  # noqa: F401
     from autograder.sandbox import child  # noqa: F401
+    from autograder.sandbox.suite import CollectedSuite
+    suite = CollectedSuite(sys.argv[1:])
     # Everything imported so far is permanent: children's garbage collections skip it, and
     # copy-on-write pages stay shared instead of being touched by the collector.
     gc.freeze()
@@ -42,7 +43,7 @@ def main() -> None:
         request = read_frame_raw(CHANNEL_IN)
         if request is None:
             return
-        report(supervise(json.loads(request)))
+        report(supervise(suite, json.loads(request)))
 
 
 def report(message: dict) -> None:
@@ -71,14 +72,14 @@ def read_frame_raw(fd: int, max_bytes: int = 256 * 1024 * 1024) -> bytes | None:
     return read_exact(fd, length)
 
 
-def supervise(request: dict) -> dict:
+def supervise(suite, request: dict) -> dict:
     """Fork a child for one run, relay its messages, enforce deadlines; report how it ended."""
     limits = request["limits"]
     frames_r, frames_w = os.pipe()
     output_r, output_w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        _become_child(request, frames_w, output_w)
+        _become_child(suite, request, frames_w, output_w)
     os.close(frames_w)
     os.close(output_w)
     try:
@@ -89,7 +90,7 @@ def supervise(request: dict) -> dict:
         os.close(output_r)
 
 
-def _become_child(request, frames_w, output_w) -> None:
+def _become_child(suite, request, frames_w, output_w) -> None:
     try:
         os.setsid()
         payload = json.loads(read_frame_raw(CHANNEL_IN))
@@ -110,7 +111,7 @@ def _become_child(request, frames_w, output_w) -> None:
         request["limits"]["base_data_bytes"] = child.data_bytes()  # /proc is hidden from here on
         if request["isolate"]:
             isolation.isolate(request["limits"]["tmp_bytes"])
-        child.run(request, payload, frames_w)
+        child.run(suite, request, payload, frames_w)
     except BaseException:
         traceback.print_exc()  # into the run's output: a grader fault worth reading
     finally:
@@ -147,11 +148,15 @@ def _watch(pid: int, frames_r: int, output_r: int, limits: dict) -> dict:
                     write_frame(CHANNEL_OUT, b"C" + frame)
                     deadline = time.monotonic() + limits["test_timeout_s"]
     # Both streams closed: the child is ending; give it until the deadline to be reaped.
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
+    pidfd = os.pidfd_open(pid)
+    try:
+        ready = selectors.DefaultSelector()
+        ready.register(pidfd, selectors.EVENT_READ)
+        if ready.select(timeout=max(0.0, deadline - time.monotonic())):
+            _, status = os.waitpid(pid, 0)
             return _ended(pid, "exited", output, output_dropped, status=status)
-        time.sleep(0.005)
+    finally:
+        os.close(pidfd)
     return _ended(pid, "timeout", output, output_dropped)
 
 
