@@ -17,6 +17,7 @@ from pathlib import Path
 import autograder
 
 GRADER_DIR = "/grader"
+VENV_DIR = "/venv"
 SUITE_DIR = "/suite"
 TMP_BYTES = 256 * 1024 * 1024
 SANDBOX_UID = 65534  # nobody
@@ -41,15 +42,14 @@ class SandboxUnavailable(Exception):
 
 def worker_command(suite_files: list[Path], sandboxed: bool = True) -> list[str]:
     """argv that starts a warm worker; ``sandboxed=False`` only for ``--unsafe-no-sandbox``."""
-    python = [sys.executable if not sandboxed else os.path.join(sys.prefix, "bin", "python3"),
-              "-s", "-B", "-m", "autograder.sandbox.worker", *sandbox_suite_paths(suite_files, sandboxed)]
+    worker = ["-s", "-B", "-m", "autograder.sandbox.worker", *sandbox_suite_paths(suite_files, sandboxed)]
     if not sandboxed:
-        return ["env", "-i", *(f"{k}={v}" for k, v in _unsafe_env().items()), *python]
-    binds = [(root, root) for root in _python_roots()]
+        return ["env", "-i", *(f"{k}={v}" for k, v in _unsafe_env().items()), sys.executable, *worker]
+    binds, python = _runtime()
     binds.append((str(Path(autograder.__file__).parent), f"{GRADER_DIR}/autograder"))
     binds += [(str(path), f"{SUITE_DIR}/{path.name}") for path in suite_files]
     env = [arg for key, value in SANDBOX_ENV.items() for arg in ("--setenv", key, value)]
-    return _confined(binds, env + ["--", *python])
+    return _confined(binds, env + ["--", python, *worker])
 
 
 def _confined(binds: list[tuple[str, str]], rest: list[str]) -> list[str]:
@@ -101,17 +101,27 @@ def sandbox_suite_paths(suite_files: list[Path], sandboxed: bool = True) -> list
     return [f"{SUITE_DIR}/{path.name}" for path in suite_files]
 
 
-def _python_roots() -> list[str]:
-    """The interpreter's prefixes (a venv and the Python it was made from), outside /usr."""
-    roots = set()
-    for prefix in {sys.prefix, sys.base_prefix, os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)}:
-        if not prefix.startswith("/usr"):
-            roots.add(prefix)
-    real_exe = os.path.realpath(sys.executable)
-    exe_root = os.path.dirname(os.path.dirname(real_exe))
-    if not exe_root.startswith("/usr"):
-        roots.add(exe_root)
-    return sorted(roots)
+def _runtime() -> tuple[list[tuple[str, str]], str]:
+    """(binds, python) for the interpreter: a venv at VENV_DIR, the Python it was made from in place.
+
+    The venv gets a fixed path of its own because the per-run private ``/tmp`` would hide it
+    if it lived there (a checkout cloned under /tmp); the base Python must keep its path, which
+    the venv's ``pyvenv.cfg`` and symlinks name.
+    """
+    binds = []
+    if sys.prefix != sys.base_prefix:
+        binds.append((sys.prefix, VENV_DIR))
+        python = f"{VENV_DIR}/bin/python3"
+    else:
+        python = sys.executable
+    roots = {os.path.realpath(sys.base_prefix), os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))}
+    for root in sorted(roots):
+        if root.startswith("/tmp"):
+            raise SandboxUnavailable(f"the Python installation at {root} is under /tmp, which the sandbox "
+                                     "keeps private: install Python (or the venv's base) elsewhere")
+        if not root.startswith("/usr"):
+            binds.append((root, root))
+    return binds, python
 
 
 def _unsafe_env() -> dict:

@@ -20,9 +20,10 @@ import sys
 import time
 import traceback
 
-from autograder.wire.frames import FrameError, FrameReader, HEADER, write_frame
+from autograder.wire.frames import FrameError, FrameReader, read_frame_fd, write_frame
 
 CHANNEL_IN, CHANNEL_OUT = 0, 3
+MAX_REQUEST_BYTES = 256 * 1024 * 1024
 PR_SET_DUMPABLE = 4
 
 
@@ -40,7 +41,7 @@ def main() -> None:
     gc.freeze()
     report({"type": "ready", "torch": torch.__version__, "pid": os.getpid()})
     while True:
-        request = read_frame_raw(CHANNEL_IN)
+        request = read_frame_fd(CHANNEL_IN, MAX_REQUEST_BYTES)
         if request is None:
             return
         report(supervise(suite, json.loads(request)))
@@ -48,28 +49,6 @@ def main() -> None:
 
 def report(message: dict) -> None:
     write_frame(CHANNEL_OUT, b"W" + json.dumps(message).encode())
-
-
-def read_exact(fd: int, n: int) -> bytes:
-    """Read exactly n bytes from a raw fd (no buffering: the child reads what follows)."""
-    chunks = []
-    while n:
-        chunk = os.read(fd, n)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
-
-
-def read_frame_raw(fd: int, max_bytes: int = 256 * 1024 * 1024) -> bytes | None:
-    header = read_exact(fd, HEADER.size)
-    if len(header) < HEADER.size:
-        return None
-    (length,) = HEADER.unpack(header)
-    if length > max_bytes:
-        raise FrameError("request too large")
-    return read_exact(fd, length)
 
 
 def supervise(suite, request: dict) -> dict:
@@ -93,7 +72,7 @@ def supervise(suite, request: dict) -> dict:
 def _become_child(suite, request, frames_w, output_w) -> None:
     try:
         os.setsid()
-        payload = json.loads(read_frame_raw(CHANNEL_IN))
+        payload = json.loads(read_frame_fd(CHANNEL_IN, MAX_REQUEST_BYTES))
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(output_w, 1)

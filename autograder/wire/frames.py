@@ -6,6 +6,7 @@ allocate more than the limit.
 """
 from __future__ import annotations
 
+import os
 import struct
 
 HEADER = struct.Struct(">I")
@@ -22,8 +23,6 @@ def pack_frame(payload: bytes) -> bytes:
 
 def write_frame(fd: int, payload: bytes) -> None:
     """Write one whole frame to a file descriptor (retrying short writes)."""
-    import os
-
     data = memoryview(pack_frame(payload))
     while data:
         written = os.write(fd, data)
@@ -51,15 +50,14 @@ class FrameReader:
             del self._buffer[:HEADER.size + length]
         return frames
 
-    @property
-    def pending(self) -> int:
-        """Bytes received that do not yet form a whole frame."""
-        return len(self._buffer)
 
+def read_frame_fd(fd: int, max_frame_bytes: int) -> bytes | None:
+    """Read one frame from a raw fd with exact, unbuffered reads (None at end of stream).
 
-def read_frame(stream, max_frame_bytes: int) -> bytes | None:
-    """Read one frame from a binary file object; None at a clean end of stream."""
-    header = stream.read(HEADER.size)
+    Unbuffered on purpose: the warm worker reads a request and must leave the payload that
+    follows in the pipe, for the child it forks to read.
+    """
+    header = _read_exact(fd, HEADER.size)
     if not header:
         return None
     if len(header) < HEADER.size:
@@ -67,7 +65,18 @@ def read_frame(stream, max_frame_bytes: int) -> bytes | None:
     (length,) = HEADER.unpack(header)
     if length > max_frame_bytes:
         raise FrameError(f"frame of {length} bytes exceeds the limit of {max_frame_bytes}")
-    body = stream.read(length)
+    body = _read_exact(fd, length)
     if len(body) < length:
         raise FrameError("stream ended inside a frame")
     return body
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = os.read(fd, n)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
