@@ -42,10 +42,18 @@ class Observer:
                 self._record(name, value, {})
 
     def _record(self, name, value, how):
-        # Snapshot now: the test may go on to mutate what it observed.
-        if isinstance(value, torch.Tensor):
-            value = value.detach().clone()
-        self.records.append({"name": name, "value": value, "how": how})
+        self.records.append({"name": name, "value": _snapshot(value), "how": how})
+
+
+def _snapshot(value):
+    """A copy taken now (tensors inside lists and dicts too): the test may go on to mutate them."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, (list, tuple)):
+        return [_snapshot(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _snapshot(item) for key, item in value.items()}
+    return value
 
 
 class SuitePlugin:
