@@ -32,7 +32,10 @@ def main() -> None:
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     os.dup2(1, CHANNEL_OUT)
     os.dup2(2, 1)  # anything the worker itself prints goes to stderr, never into the channel
-    import torch  # noqa: F401  (the point of a warm worker: pay the import once)
+    import torch  # the point of a warm worker: pay the import once
+    # torch detects the CPU's features lazily, from /proc/cpuinfo; children cannot see /proc
+    # (isolation.py), so detect them here, once, before any fork.
+    torch.backends.cpu.get_cpu_capability()
     from autograder.sandbox import child  # noqa: F401
     from autograder.sandbox.suite import CollectedSuite
     suite = CollectedSuite(sys.argv[1:])
