@@ -48,7 +48,8 @@ class Grader:
             if run is None:
                 worker = self._new_worker()
                 try:
-                    run = run_suite(worker, self.assignment, self._files_of(self.assignment.reference), None,
+                    run = run_suite(worker, self.assignment,
+                                    collect_files(self.assignment.reference, self.assignment.submission_file), None,
                                     trace_scopes=True, sandboxed=self.sandboxed)
                 finally:
                     worker.close()
@@ -79,15 +80,15 @@ class Grader:
         except (ReferenceFault, WorkerError, OSError) as exc:
             return Result(slug, submission_id, 0.0, self._max_score(), "grader_error",
                           f"grader error: {exc}", round(time.monotonic() - started, 3))
+        except Exception as exc:  # a bug of the grader costs this row, never the rest of the class
+            return Result(slug, submission_id, 0.0, self._max_score(), "grader_error",
+                          f"grader error: {type(exc).__name__}: {exc}", round(time.monotonic() - started, 3))
 
     def _max_score(self) -> float:
         try:
             return round(sum(check_points(self.reference()).values()), 6)
         except (ReferenceFault, WorkerError, OSError):
             return 100.0
-
-    def _files_of(self, path: Path) -> dict[str, bytes]:
-        return collect_files(path, self.assignment.submission_file)
 
     def close(self) -> None:
         if self._worker is not None:

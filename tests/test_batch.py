@@ -173,3 +173,19 @@ def test_grading_order_does_not_change_results(toy_grader, tmp_path):
     backward = [toy_grader.grade(p) for p in reversed(paths)][::-1]
     assert scores(forward) == scores(backward)
     assert [r.score for r in forward] == [30, 100, 90]  # the polluter hurts only itself
+
+
+def test_a_grader_bug_costs_one_row_never_the_batch(toy, class_dir, tmp_path, monkeypatch):
+    import autograder.grading as grading
+    real_score = grading.score
+
+    def buggy_score(assignment, reference, run, violations, judges, submission, duration):
+        if submission == "bob":
+            raise KeyError("a bug in scoring")
+        return real_score(assignment, reference, run, violations, judges, submission, duration)
+
+    monkeypatch.setattr(grading, "score", buggy_score)
+    results = {r.submission: r for r in grade_batch(toy, class_dir, tmp_path / "out", jobs=2, echo=lambda _: None)}
+    assert len(results) == 7
+    assert results["bob"].status == "grader_error" and "KeyError" in results["bob"].message
+    assert results["alice"].score == 100

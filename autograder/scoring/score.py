@@ -45,6 +45,7 @@ def score(assignment: Assignment, reference: SuiteRun, student: SuiteRun, violat
         checks = [CheckResult(test, 0.0, pts, "error", "not run: the module could not be imported")
                   for test, pts in points.items()]
         return Result(assignment.slug, submission, 0.0, max_score, "error", message, duration_s, checks)
+    partial = {test["id"]: test["partial"] for test in reference.collected}
     banned_scopes = defaultdict(list)
     for violation in violations:
         banned_scopes[violation.scope.split(".")[0]].append(violation)
@@ -58,7 +59,7 @@ def score(assignment: Assignment, reference: SuiteRun, student: SuiteRun, violat
         if hit:
             checks.append(CheckResult(test, 0.0, pts, "error", hit[0].describe()))
             continue
-        checks.append(_judge_test(test, pts, ref_record, student.records.get(test), reference, judges))
+        checks.append(_judge_test(test, pts, partial[test], ref_record, student.records.get(test), judges))
     total = round(sum(check.score for check in checks), 6)
     status = "grader_error" if any(c.status == "grader_error" for c in checks) else "graded"
     message = "the reference failed some checks: see their messages" if status == "grader_error" else ""
@@ -75,8 +76,7 @@ def _reference_problem(record: TestRecord | None) -> str:
     return "the check observes nothing, so it cannot award points (add an observe(...) call)"
 
 
-def _judge_test(test, pts, ref_record: TestRecord, record: TestRecord | None, reference, judges) -> CheckResult:
-    partial = next(t["partial"] for t in reference.collected if t["id"] == test)
+def _judge_test(test, pts, partial: bool, ref_record: TestRecord, record: TestRecord | None, judges) -> CheckResult:
     if record is None:
         return CheckResult(test, 0.0, pts, "error", "did not run (the process stopped before this check)")
     if record.status == "timeout":
