@@ -20,6 +20,6 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   echo "setup: installing torchgrade and the pinned torch==2.14.1 into $VENV (about a minute)" >&2
   # torch and torchvision are pinned in pyproject.toml; pip never picks an unpinned torch.
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dask]' 2>&1 | grep -v '^WARNING: Location' >&2 || true
-  "$VENV/bin/python" -c "import torch, torchvision, safetensors, distributed, autograder"
+  "$VENV/bin/python" -c "import torch, torchvision, safetensors, sklearn, scipy, distributed, autograder"
   touch "$STAMP"
 fi

@@ -45,9 +45,26 @@ def toy_grader(toy):
 
 
 @pytest.fixture(scope="session")
-def backprop_grader(backprop):
-    with _warm_grader(backprop) as grader:
-        yield grader
+def grader_for():
+    """grader_for(slug) -> a warm Grader of that course assignment.
+
+    One worker stays open at a time (each holds ~450 MB): asking for another assignment
+    closes the previous one, so tests of one assignment should run together (they do:
+    parametrize by slug first).
+    """
+    open_grader = {}
+
+    def _grader(slug: str):
+        if slug not in open_grader:
+            for previous in open_grader.values():
+                previous.close()
+            open_grader.clear()
+            open_grader[slug] = _warm_grader(_assignment(ROOT, slug)).__enter__()
+        return open_grader[slug]
+
+    yield _grader
+    for grader in open_grader.values():
+        grader.close()
 
 
 @pytest.fixture
