@@ -28,6 +28,15 @@ def _warm_grader(assignment):
     return Grader(assignment)
 
 
+def pytest_collection_modifyitems(items):
+    """Run the tests of one assignment together (stable sort by their `slug` parameter), so
+    `grader_for` starts each assignment's warm worker once."""
+    def slug_of(item):
+        callspec = getattr(item, "callspec", None)
+        return str(callspec.params.get("slug", "")) if callspec else ""
+    items.sort(key=slug_of)
+
+
 @pytest.fixture(scope="session")
 def toy():
     return _assignment(TOY_COURSE, "toy")
