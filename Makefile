@@ -1,5 +1,5 @@
 # The two commands of the README. Each does its own set-up first (scripts/setup.sh, idempotent).
-.PHONY: demo test setup stubs bench
+.PHONY: demo test setup stubs bench audit
 
 setup:
 	@scripts/setup.sh
@@ -15,3 +15,7 @@ test: setup
 # Regenerate the student stubs from the references' SOLUTION regions.
 stubs: setup
 	.venv/bin/python -m autograder.stubgen
+
+# Mutation-test every hidden suite against its YAML threshold (committed audit.json reused when current).
+audit: setup
+	.venv/bin/grade audit --check

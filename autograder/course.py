@@ -40,6 +40,7 @@ class Assignment:
     from_scratch: tuple[str, ...] = ()
     banned: tuple[str, ...] = ()
     limits: dict = field(default_factory=dict)
+    audit: dict = field(default_factory=dict)      # min_kill, max_mutants, equivalent: [{id, reason}]
 
     def content_hash(self) -> str:
         """sha256 over everything that decides the reference's observations and their judging."""
@@ -82,4 +83,5 @@ class Course:
             from_scratch=tuple(config.get("from_scratch", ())),
             banned=tuple(config.get("banned", ())),
             limits={**DEFAULT_LIMITS, **(config.get("limits") or {})},
+            audit=config.get("audit") or {},
         )

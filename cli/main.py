@@ -178,6 +178,46 @@ def check_solutions(obj, slugs):
     sys.exit(1 if failures else 0)
 
 
+@grade.command("audit")
+@click.argument("slugs", nargs=-1)
+@click.option("--min-kill", type=click.FloatRange(0, 1), default=None,
+              help="Exit 1 when the kill rate is below this (default: the YAML's audit.min_kill, else 0.95).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the verdicts as JSON.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Also write the report as an HTML page.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel workers (default: cores).")
+@click.option("--fresh", is_flag=True, help="Audit again even when the committed audit.json is current.")
+@click.option("--check", is_flag=True, help="CI: also exit 1 when a committed audit.json was stale (it is rewritten).")
+@click.pass_obj
+def audit(obj, slugs, min_kill, json_path, html_path, jobs, fresh, check):
+    """Mutation-test the hidden suites of SLUGS (default: all): how many wrong references they catch."""
+    import json
+
+    from autograder.audit.report import DEFAULT_MIN_KILL, html_section, table, verdict
+    from autograder.audit.store import audit_path, current_or_new
+
+    course = obj.course()
+    sandboxed = obj.sandboxed()
+    verdicts, failed = [], False
+    for slug in slugs or course.slugs():
+        assignment = obj.assignment(slug)
+        run, was_run = current_or_new(assignment, jobs or os.cpu_count() or 1, sandboxed, fresh,
+                                      echo=lambda line: click.echo(line, err=True))
+        threshold = min_kill if min_kill is not None else assignment.audit.get("min_kill", DEFAULT_MIN_KILL)
+        result = verdict(run, assignment)
+        verdicts.append((result, threshold))
+        click.echo(table(result, threshold) + ("" if was_run else "  (committed audit.json is current)"))
+        failed |= result.rate < threshold
+        if was_run and check and not fresh:
+            click.echo(f"error: {audit_path(assignment)} was stale: commit the one just written", err=True)
+            failed = True
+    if json_path:
+        Path(json_path).write_text(json.dumps([v.to_dict() for v, _ in verdicts], indent=1) + "\n")
+    if html_path:
+        body = "".join(html_section(v, threshold) for v, threshold in verdicts)
+        Path(html_path).write_text(f"<!doctype html><meta charset='utf-8'><title>Suite audit</title>{body}\n")
+    sys.exit(1 if failed else 0)
+
+
 @grade.command("test")
 @click.argument("slug")
 @click.argument("path", required=False, type=click.Path())
