@@ -4,9 +4,10 @@
 setup:
 	@scripts/setup.sh
 
-# The main job: grade the shipped example submissions as a class, print the table.
+# The main job: grade each assignment's shipped example submissions as a class, print the tables.
 demo: setup
-	.venv/bin/grade batch backprop examples/backprop --out out/examples
+	@for folder in examples/*/; do slug=$$(basename $$folder); \
+	  echo "=== $$slug"; .venv/bin/grade batch $$slug $$folder --out out/examples/$$slug || exit $$?; done
 
 # The project's own tests (what .ci/run calls).
 test: setup

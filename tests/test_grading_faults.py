@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from tests.conftest import by_test
+from tests.conftest import TOY_COURSE, by_test
 
 CORRECT = '''
 import torch
@@ -202,3 +202,24 @@ def test_a_submission_that_hangs_everywhere_stops_at_its_time_budget(toy, write,
     assert statuses == ["timeout"] * 6 and result.score == 0
     assert any("used up its 2 s" in c.message for c in result.checks)
     assert result.duration_s < 10
+
+
+def test_points_that_do_not_divide_evenly_still_sum_to_full_marks(tmp_path):
+    """4 points over 3 cases: each case is worth 4/3, and the reference still scores exactly 100."""
+    import shutil
+
+    from autograder.course import Course
+    from autograder.grading import Grader
+    course = tmp_path / "course"
+    shutil.copytree(TOY_COURSE, course)
+    suite = course / "solutions" / "toy" / "test_toy.py"
+    suite.write_text(suite.read_text().replace(
+        '@pytest.mark.points(10)\ndef test_name(sub, observe):\n    observe(name=sub.name())',
+        '@pytest.mark.points(4)\n@pytest.mark.parametrize("k", [1, 2, 3])\ndef test_name(sub, observe, k):\n'
+        '    observe(name=sub.name() * k)\n\n\n@pytest.mark.points(6)\ndef test_name_again(sub, observe):\n'
+        '    observe(name=sub.name())'))
+    assignment = Course(course).assignment("toy")
+    with Grader(assignment) as grader:
+        result = grader.grade(assignment.reference)
+    assert (result.score, result.max_score) == (100, 100)
+    assert len([c for c in result.checks if "test_name[" in c.name]) == 3

@@ -95,10 +95,10 @@ def _judge_test(test, pts, partial: bool, ref_record: TestRecord, record: TestRe
         earned = earned if partial else 0.0
         reason = _describe_error(record.error)
         status = "failed" if record.error.get("assertion") else "error"
-        return CheckResult(test, round(pts * earned, 6), pts, status, reason)
+        return CheckResult(test, pts * earned, pts, status, reason)
     status = "passed" if earned >= 1.0 else "failed"
     message = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
-    return CheckResult(test, round(pts * earned, 6), pts, status, message)
+    return CheckResult(test, pts * earned, pts, status, message)
 
 
 def _by_occurrence(observations: list[dict]) -> dict:
