@@ -155,6 +155,14 @@ def test_banned_api_found_at_runtime_when_hidden_from_the_parser(toy_grader, wri
     assert "BannedAPIError" in message and "torch.nn.functional.linear is not allowed in double" in message
 
 
+def test_a_banned_class_built_through_getattr_is_caught_at_runtime(toy_grader, write):
+    body = "layer = getattr(torch, 'n' + 'n').Linear(1, 1)\nreturn 2 * x"
+    result = grade(toy_grader, write, variant(double=body))
+    message = by_test(result)["test_double[float64]"].message
+    assert "BannedAPIError" in message and "torch.nn.Linear is not allowed in double" in message
+    assert by_test(result)["test_name"].status == "passed"
+
+
 def test_autograd_in_a_from_scratch_function_is_caught_at_runtime(toy_grader, write):
     body = ("t = x.detach().clone().requires_grad_(True)\ngetattr((t * t).sum(), 'back' + 'ward')()\n"
             "return t.grad")

@@ -1,7 +1,7 @@
 """Runtime guard for banned APIs: the second line behind the static scan.
 
 Each banned callable (``torch.nn.functional.linear``, ``torch.autograd.grad``, the functions of
-a banned module, a ``torch.Tensor`` method) is replaced by a wrapper that raises
+a banned module, a ``torch.Tensor`` method, a banned class's ``__init__``) is replaced by a wrapper that raises
 ``BannedAPIError`` when a frame of the submission's own from-scratch classes or functions is
 on the stack; everywhere else (the checks, ``nn.Module``s like ``TorchNet``) it behaves as
 before. The guard runs in the student's process, so it is a tripwire, not a wall.
@@ -42,8 +42,8 @@ def install(banned: list[str], from_scratch: list[str], module_path: str, slug: 
         return guarded
 
     for name in banned:
-        for owner, attr, original in _targets(name):
-            setattr(owner, attr, wrap(f"{_dotted(owner)}.{attr}", original))
+        for owner, attr, original, shown in _targets(name):
+            setattr(owner, attr, wrap(shown, original))
 
 
 def _dotted(owner) -> str:
@@ -53,7 +53,7 @@ def _dotted(owner) -> str:
 
 
 def _targets(name: str):
-    """(owner, attribute, callable) triples a banned name stands for."""
+    """(owner, attribute, callable, name to show) for each callable a banned name stands for."""
     parts = name.split(".")
     for split in range(len(parts), 0, -1):
         try:
@@ -67,7 +67,9 @@ def _targets(name: str):
         except AttributeError:
             return []
         if owner is None:  # a whole module: each public function in it
-            return [(obj, n, f) for n, f in vars(obj).items()
+            return [(obj, n, f, f"{obj.__name__}.{n}") for n, f in vars(obj).items()
                     if not n.startswith("_") and (inspect.isfunction(f) or inspect.isbuiltin(f))]
-        return [(owner, attr, obj)] if callable(obj) and not inspect.isclass(obj) else []
+        if inspect.isclass(obj):  # building one is the banned act: nn.LSTM(...), however it was reached
+            return [(obj, "__init__", obj.__init__, name)]
+        return [(owner, attr, obj, f"{_dotted(owner)}.{attr}")] if callable(obj) else []
     return []
