@@ -79,7 +79,7 @@ def _compare_numbers(name, student, reference, how):
         return
     if not math.isfinite(s):
         raise Mismatch(f"{name}: {s} (not finite)")
-    if not abs(s - r) <= atol + rtol * abs(r):
+    if math.isinf(r) or not abs(s - r) <= atol + rtol * abs(r):  # a finite value is never close to inf
         raise Mismatch(f"{name}: wrong value (error ~{_magnitude(abs(s - r))})")
 
 
@@ -113,7 +113,7 @@ def _compare_tensors(name, student, reference, how):
         raise Mismatch(f"{name} ({shape}): NaN or inf at {_index(not_finite.nonzero()[0])}{_elsewhere(not_finite)}")
     error = (s - r).abs().masked_fill(both_nan | same_inf, 0.0)
     excess = error - (atol + rtol * r.abs().masked_fill(both_nan | same_inf, 0.0))
-    bad = (excess > 0) | (r.isnan() & ~s.isnan())
+    bad = (excess > 0) | (r.isnan() & ~s.isnan()) | (r.isinf() & (s != r))
     if bad.any():
         worst = torch.where(bad, excess.nan_to_num(nan=math.inf), torch.full_like(excess, -math.inf))
         index = torch.unravel_index(worst.argmax(), worst.shape) if worst.dim() else ()
