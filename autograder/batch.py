@@ -5,7 +5,7 @@ checks is not graded again (``regrade=True`` forces it), which is also how a kil
 resumes. The rest go to an executor (the local pool of warm sandboxed workers by default, or a
 Dask cluster); each result is committed to the gradebook and appended to
 ``OUT/results.jsonl`` as it arrives. At the end ``results.jsonl`` is rewritten sorted by id and
-``OUT/grades.csv`` is written.
+``OUT/grades.csv`` and ``OUT/feedback/<id>.md`` / ``.html`` (what each student reads) are written.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from autograder import reference_cache
 from autograder.course import Assignment
 from autograder.gradebook import Gradebook, content_hash
 from autograder.grading import Grader
-from autograder.results import writers
+from autograder.results import feedback, writers
 from autograder.results.model import Result
 
 SKIPPED_NAMES = {"__MACOSX", "Thumbs.db", "desktop.ini"}
@@ -150,4 +150,5 @@ def grade_batch(assignment: Assignment, folder: Path, out: Path, jobs: int = 1, 
     ordered = [results[sid] for sid in sorted(results)]
     writers.write_jsonl(ordered, results_path)
     writers.write_grades_csv(ordered, out / "grades.csv")
+    feedback.write_all(ordered, out / "feedback", assignment)
     return ordered

@@ -82,20 +82,36 @@ def list_assignments(obj):
 @click.argument("slug")
 @click.argument("submission", type=click.Path())
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the result as JSON.")
+@click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False),
+              help="Also write the student's feedback as DIR/<id>.md and DIR/<id>.html.")
+@click.option("--format", "json_format", type=click.Choice(["torchgrade", "gradescope"]), default="torchgrade",
+              help="Layout of --json: torchgrade's result, or Gradescope's results.json.")
+@click.option("--visibility", type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
+              default="visible", help="With --format gradescope: when students see the tests' results.")
+@click.option("--id", "submission_id", help="The submission's id (default: its file name without extension).")
 @click.pass_obj
-def run(obj, slug, submission, json_path):
-    """Grade one SUBMISSION (a .py file, a folder or a zip) of assignment SLUG."""
+def run(obj, slug, submission, json_path, feedback_dir, json_format, visibility, submission_id):
+    """Grade one SUBMISSION (a .py file, a notebook, a folder or a zip) of assignment SLUG."""
     from autograder.grading import Grader
     from autograder.results.writers import checks_table, write_json
 
     assignment = obj.assignment(slug)
     if not os.path.exists(submission):
         fail_usage(f"{submission} does not exist")
+    if json_format == "gradescope" and not json_path:
+        fail_usage("--format gradescope writes Gradescope's results.json: give its path with --json FILE")
     with Grader(assignment, obj.sandboxed()) as grader:
-        result = grader.grade(Path(submission))
+        result = grader.grade(Path(submission), submission_id)
     click.echo(checks_table(result))
-    if json_path:
+    if json_path and json_format == "gradescope":
+        from autograder.results.feedback import load_hints
+        from autograder.results.gradescope import write_gradescope
+        write_gradescope(result, Path(json_path), visibility, load_hints(assignment))
+    elif json_path:
         write_json(result, Path(json_path))
+    if feedback_dir:
+        from autograder.results.feedback import write_all
+        write_all([result], Path(feedback_dir), assignment)
     sys.exit(1 if result.status == "grader_error" else 0)
 
 
@@ -129,34 +145,123 @@ def batch(obj, slug, folder, out_dir, jobs, gradebook_path, regrade, dask_addres
                           gradebook=Path(gradebook_path) if gradebook_path else None, regrade=regrade,
                           executor=executor)
     click.echo(batch_table(results))
-    click.echo(f"{len(results)} submissions graded into {out_dir}/results.jsonl and {out_dir}/grades.csv")
+    click.echo(f"{len(results)} submissions graded into {out_dir}/results.jsonl and {out_dir}/grades.csv"
+               f" (feedback: {out_dir}/feedback/)")
     sys.exit(1 if any(r.status == "grader_error" for r in results) else 0)
 
 
 @grade.command("export")
-@click.argument("slug")
+@click.argument("slugs", nargs=-1, required=True)
 @click.option("--gradebook", "gradebook_path", required=True, type=click.Path(dir_okay=False),
               help="The SQLite gradebook a batch wrote (e.g. OUT/gradebook.sqlite).")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False), help="CSV file (default: stdout).")
+@click.option("--long", "long_format", is_flag=True,
+              help="One row per student and assignment, with nbgrader's export columns.")
+@click.option("--format", "layout", type=click.Choice(["csv", "canvas"]), default="csv",
+              help="canvas: a Canvas gradebook import file.")
+@click.option("--roster", "roster_path", type=click.Path(dir_okay=False),
+              help="CSV with student_id and any of first_name, last_name, email, canvas_id, sis_user_id, "
+                   "sis_login_id, section.")
 @click.pass_obj
-def export(obj, slug, gradebook_path, output_path):
-    """Export the latest grading of every submission of SLUG as CSV."""
-    import csv
-
+def export(obj, slugs, gradebook_path, output_path, long_format, layout, roster_path):
+    """Export the latest grading of every student of SLUGS as CSV (a column per assignment)."""
     from autograder.gradebook import Gradebook
+    from autograder.results import exports
 
     if not os.path.isfile(gradebook_path):
         fail_usage(f"{gradebook_path} does not exist (grade batch writes OUT/gradebook.sqlite)")
+    if long_format and layout == "canvas":
+        fail_usage("--long and --format canvas are two different layouts: pick one")
+    roster = None
+    if roster_path:
+        if not os.path.isfile(roster_path):
+            fail_usage(f"{roster_path} does not exist")
+        try:
+            roster = exports.read_roster(Path(roster_path))
+        except ValueError as exc:
+            fail_usage(str(exc))
+    try:
+        course = Course(obj.course_dir)
+    except UsageError:
+        course = None  # a gradebook can be exported without its course (titles are then the slugs)
     book = Gradebook(Path(gradebook_path))
-    rows = book.latest(slug)
+    columns = exports.load_columns(book, list(slugs), course)
     book.close()
-    if not rows:
-        fail_usage(f"no gradings of {slug!r} in {gradebook_path}")
+    empty = [c.slug for c in columns if not c.gradings]
+    if empty:
+        fail_usage(f"no gradings of {', '.join(map(repr, empty))} in {gradebook_path}")
     with open(output_path, "w", newline="") if output_path else nullcontext(sys.stdout) as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["submission", "score", "max_score", "status", "graded_at"])
-        for result, graded_at in rows:
-            writer.writerow([result.submission, f"{result.score:g}", f"{result.max_score:g}", result.status, graded_at])
+        if long_format:
+            exports.write_rows(exports.long_rows(columns, roster), handle)
+        elif layout == "canvas":
+            exports.write_rows(exports.canvas_rows(columns, roster), handle)
+        else:
+            exports.write_rows(exports.wide_rows(columns, roster), handle)
+
+
+@grade.command("gradescope")
+@click.argument("slug")
+@click.option("--out", "out_path", default="autograder.zip", show_default=True, type=click.Path(dir_okay=False),
+              help="The zip to upload as the assignment's Gradescope autograder.")
+@click.option("--visibility", type=click.Choice(["visible", "hidden", "after_due_date", "after_published"]),
+              default="visible", show_default=True, help="When students see the tests' results.")
+@click.pass_obj
+def gradescope(obj, slug, out_path, visibility):
+    """Build the Gradescope autograder upload of SLUG (setup.sh, run_autograder, torchgrade, the checks)."""
+    from autograder.gradescope_bundle import build_bundle
+
+    assignment = obj.assignment(slug)
+    names = build_bundle(assignment, obj.course().root, Path(out_path), visibility, sandboxed=not obj.unsafe)
+    click.echo(f"wrote {out_path} ({len(names)} files): upload it as the autograder of {slug} on Gradescope"
+               + ("" if not obj.unsafe else " (its run_autograder grades WITHOUT the bubblewrap sandbox)"))
+
+
+@grade.command("release")
+@click.argument("slug")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for the student bundle (OUT/conftest.py, OUT/SLUG/).")
+@click.option("--notebook", is_flag=True, help="Also the student's Jupyter notebook (nbgrader metadata).")
+@click.option("--source", is_flag=True,
+              help="With --notebook: only the instructor's nbgrader source notebook (the reference in its "
+                   "SOLUTION regions), as OUT/source/SLUG/; never give it to students.")
+@click.pass_obj
+def release(obj, slug, out_dir, notebook, source):
+    """Write what students get for SLUG: the stub, the public checks and their conftest, the README."""
+    from autograder import release as rel
+
+    assignment = obj.assignment(slug)
+    if source and not notebook:
+        fail_usage("--source writes the instructor's source notebook: use it with --notebook")
+    out = Path(out_dir)
+    if source:
+        path = rel.write_notebook(rel.source_notebook(assignment), out / "source" / slug / rel.notebook_name(assignment))
+        click.echo(f"wrote {path}: the instructor's nbgrader source notebook (holds the reference: keep it private)")
+        return
+    try:
+        written = rel.release_bundle(assignment, obj.course().root, out)
+    except rel.ReleaseError as exc:
+        fail_usage(str(exc))
+    if notebook:
+        written.append(rel.write_notebook(rel.student_notebook(assignment), out / slug / rel.notebook_name(assignment)))
+    click.echo(f"wrote {len(written)} files for students into {out}:")
+    for path in written:
+        click.echo(f"  {path}")
+
+
+@grade.command("report")
+@click.argument("slug")
+@click.argument("out_dir", type=click.Path())
+@click.pass_obj
+def report(obj, slug, out_dir):
+    """Write OUT_DIR/report.html, the class report of a `grade batch` output folder (plots inlined)."""
+    from autograder.report.page import write_report
+
+    assignment = obj.assignment(slug)
+    results = Path(out_dir) / "results.jsonl"
+    if not results.is_file():
+        fail_usage(f"{results} does not exist: OUT_DIR must be a `grade batch ... --out OUT_DIR` folder")
+    path = write_report(Path(out_dir), assignment, slug)
+    click.echo(f"wrote {path}")
 
 
 @grade.command("check-solutions")

@@ -97,10 +97,7 @@ def test_batch_then_export_the_gradebook_as_csv(tmp_path):
     (folder / "bob.py").write_text("def double(x)\n")
     assert invoke("batch", "toy", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1").exit_code == 0
     result = invoke("export", "toy", "--gradebook", str(tmp_path / "out" / "gradebook.sqlite"))
-    lines = result.output.splitlines()
-    assert result.exit_code == 0 and lines[0] == "submission,score,max_score,status,graded_at"
-    assert [line.split(",")[:4] for line in lines[1:]] == [["alice", "100", "100", "graded"],
-                                                          ["bob", "0", "100", "error"]]
+    assert result.exit_code == 0 and result.output.splitlines() == ["submission,toy", "alice,100", "bob,0"]
     missing = invoke("export", "toy", "--gradebook", str(tmp_path / "nope.sqlite"))
     assert missing.exit_code == 2 and "does not exist" in missing.output
 

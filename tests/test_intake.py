@@ -58,7 +58,7 @@ def test_missing_file_in_folder_names_what_was_found(tmp_path):
 
 
 @pytest.mark.parametrize("name, reason", [("toy.txt", "unsupported file type '.txt'"),
-                                          ("toy.ipynb", "notebook submissions are not supported yet")])
+                                          ("toy.ipynb", "toy.ipynb is not a valid notebook: broken JSON at line 1")])
 def test_unsupported_types(tmp_path, name, reason):
     path = tmp_path / name
     path.write_bytes(SOURCE)

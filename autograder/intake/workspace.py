@@ -1,4 +1,7 @@
-"""Turn a submission (a .py file, a folder or a zip) into the files the assignment asks for.
+"""Turn a submission (a .py file, a notebook, a folder or a zip) into the files the assignment asks for.
+
+A notebook (``.ipynb`` alone, or ``<module>.ipynb`` in a folder or zip that has no ``<module>.py``)
+becomes the module from its code cells (``intake/notebook.py``).
 
 Only the assignment's one module file is taken: nothing else a student sends (a conftest.py,
 a pytest.ini, a sitecustomize.py) ever reaches the sandbox.
@@ -8,7 +11,10 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from autograder.intake.notebook import NotebookError, notebook_to_module
+
 MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024  # outputs (plots) make notebooks large; only their code is kept
 SKIPPED_PARTS = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
 
 
@@ -27,8 +33,7 @@ def collect_files(path: Path, module_file: str) -> dict[str, bytes]:
     if suffix == ".zip":
         return {module_file: _from_zip(path, module_file)}
     if suffix == ".ipynb":
-        raise SubmissionError("notebook submissions are not supported yet: export the notebook as "
-                              f"{module_file} (File > Download as > Python) and submit that")
+        return {module_file: _from_notebook(_sized(path.read_bytes(), path.name), path.name)}
     raise SubmissionError(f"unsupported file type {path.suffix or '(none)'!r}: submit {module_file}, "
                           "a folder holding it, or a zip of it")
 
@@ -51,9 +56,38 @@ def _pick(candidates: list[str], module_file: str, where: str, everything: list[
     return shallowest
 
 
+def _notebook_name(module_file: str) -> str:
+    return str(Path(module_file).with_suffix(".ipynb"))
+
+
+def _pick_module_or_notebook(candidates: list[str], module_file: str, where: str) -> tuple[str, bool]:
+    """The module file, else (when there is none) the notebook named like it: (path, is_notebook)."""
+    try:
+        return _pick(candidates, module_file, where, candidates), False
+    except SubmissionError:
+        if not any(Path(c).name == _notebook_name(module_file) and _visible(c) for c in candidates):
+            raise
+    return _pick(candidates, _notebook_name(module_file), where, candidates), True
+
+
+def _from_notebook(content: bytes, name: str) -> bytes:
+    try:
+        return _checked(notebook_to_module(content, name), name)
+    except NotebookError as exc:
+        raise SubmissionError(str(exc)) from None
+
+
+def _sized(content: bytes, name: str) -> bytes:
+    if len(content) > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(f"{name} is larger than {MAX_NOTEBOOK_BYTES // 1024} KiB (clear its outputs and resubmit)")
+    return content
+
+
 def _from_folder(folder: Path, module_file: str) -> bytes:
     files = [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()]
-    chosen = _pick(files, module_file, "folder", files)
+    chosen, is_notebook = _pick_module_or_notebook(files, module_file, "folder")
+    if is_notebook:
+        return _from_notebook(_sized((folder / chosen).read_bytes(), chosen), chosen)
     return _checked((folder / chosen).read_bytes(), chosen)
 
 
@@ -63,10 +97,13 @@ def _from_zip(path: Path, module_file: str) -> bytes:
             infos = [info for info in archive.infolist() if not info.is_dir()]
             if not infos:
                 raise SubmissionError("the zip is empty")
-            chosen = _pick([i.filename for i in infos], module_file, "zip", [i.filename for i in infos])
+            chosen, is_notebook = _pick_module_or_notebook([i.filename for i in infos], module_file, "zip")
             info = archive.getinfo(chosen)
-            if info.file_size > MAX_FILE_BYTES:
-                raise SubmissionError(f"{chosen} is larger than {MAX_FILE_BYTES // 1024} KiB")
+            limit = MAX_NOTEBOOK_BYTES if is_notebook else MAX_FILE_BYTES
+            if info.file_size > limit:
+                raise SubmissionError(f"{chosen} is larger than {limit // 1024} KiB")
+            if is_notebook:
+                return _from_notebook(archive.read(info), chosen)
             return _checked(archive.read(info), chosen)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise SubmissionError(f"the zip cannot be read ({exc})") from None
