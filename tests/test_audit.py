@@ -183,3 +183,34 @@ def test_cli_writes_the_audit_reuses_it_and_enforces_the_threshold(audited, tmp_
     stale = CliRunner().invoke(grade, ["--course", course, "audit", "count", "--min-kill", "0.5", "--check"])
     assert stale.exit_code == 1 and "was stale" in stale.output
     assert json.loads(audit_path(assignment).read_text())["key"] == load_current(assignment).key
+
+
+def test_no_detach_where_no_gradient_flows_and_no_in_place_on_temporaries():
+    source = textwrap.dedent('''\
+        import torch
+
+
+        @torch.no_grad()
+        def sample(x):
+            """Under no_grad: detaching changes nothing."""
+            ### BEGIN SOLUTION
+            y = x * 2
+            return y
+            ### END SOLUTION
+
+
+        def scale(x):
+            """Gradients flow here."""
+            ### BEGIN SOLUTION
+            mask = torch.ones(3)
+            y = x * mask
+            with torch.no_grad():
+                z = y + 1
+            x.mul(2)
+            return (1 - y).sqrt() + z
+            ### END SOLUTION
+        ''')
+    detached = {m.before for m in make_mutants(source) if m.operator == "detach"}
+    assert detached == {"y = x * mask"}
+    in_place = {m.after for m in make_mutants(source) if m.operator == "in_place"}
+    assert in_place == {"x.mul_(2)"}

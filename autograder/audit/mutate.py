@@ -25,6 +25,9 @@ IN_PLACE = {"add", "sub", "mul", "div", "clamp", "exp", "neg", "relu", "sigmoid"
 SWAPPED_OPERATORS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
 SWAPPED_COMPARISONS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
                        ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
+FACTORIES = {"zeros", "ones", "full", "empty", "eye", "arange", "linspace", "tensor", "as_tensor", "randn",
+             "rand", "randint", "randperm", "zeros_like", "ones_like", "full_like", "empty_like", "randn_like",
+             "rand_like"}
 MODULE_NAMES = {"torch", "F", "nn", "np", "numpy", "math", "random"}
 ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant)
 
@@ -40,8 +43,16 @@ class Mutant:
     source: str      # the whole mutated module
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a node sits, as far as autograd goes: detaching only matters where gradients flow."""
+
+    from_scratch: bool   # in a from-scratch class or function (no autograd by contract)
+    no_grad: bool        # under @torch.no_grad() / inference_mode, or in such a `with` block
+
+
 # --------------------------------------------------------------------------- operators
-# Each takes a node (and the set of from-scratch scopes it sits in) and yields replacement nodes.
+# Each takes a node and its Place and yields replacement nodes.
 
 def swap_operator(node, _):
     if isinstance(node, ast.BinOp) and type(node.op) in SWAPPED_OPERATORS:
@@ -129,14 +140,18 @@ def change_constant(node, _):
             yield ast.Constant(1.0)
 
 
-def detach(node, from_scratch: bool):
-    """A computed value cut from autograd (only where autograd is used: not in from-scratch code)."""
-    if not from_scratch and isinstance(node, ast.Assign) and isinstance(node.value, (ast.Call, ast.BinOp)):
+def detach(node, place: Place):
+    """A computed value cut from autograd, where gradients can flow through it: not in from-scratch
+    code, not under no_grad, not a fresh tensor from a factory (torch.zeros, torch.eye, ...)."""
+    if (not place.from_scratch and not place.no_grad and isinstance(node, ast.Assign)
+            and isinstance(node.value, (ast.Call, ast.BinOp)) and not _is_factory(node.value)):
         yield ast.Assign(node.targets, _call_method(node.value, "detach"))
 
 
 def in_place(node, _):
-    if _method_call(node) in IN_PLACE:
+    """A named tensor updated in place (it may be the caller's argument); an in-place op on a
+    fresh temporary like ``(1 - a).sqrt()`` changes nothing anyone holds, so it is not proposed."""
+    if _method_call(node) in IN_PLACE and isinstance(node.func.value, (ast.Name, ast.Attribute)):
         func = copy.copy(node.func)
         func.attr = node.func.attr + "_"
         yield ast.Call(func, node.args, node.keywords)
@@ -159,6 +174,19 @@ def _method_call(node) -> str | None:
             and not (isinstance(node.func.value, ast.Name) and node.func.value.id in MODULE_NAMES)):
         return node.func.attr
     return None
+
+
+def _is_factory(node) -> bool:
+    """torch.zeros(...), torch.eye(...), ...: a new tensor with no graph to cut."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in FACTORIES
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch")
+
+
+def _turns_off_grad(expression) -> bool:
+    """``torch.no_grad()`` / ``torch.inference_mode()`` (as a decorator or a context manager)."""
+    target = expression.func if isinstance(expression, ast.Call) else expression
+    return isinstance(target, (ast.Attribute, ast.Name)) and (
+        getattr(target, "attr", None) or getattr(target, "id", None)) in ("no_grad", "inference_mode")
 
 
 def _is_int(node) -> bool:
@@ -195,16 +223,20 @@ def solution_lines(source: str) -> set[int]:
     return lines
 
 
-def _scoped_nodes(tree: ast.Module) -> Iterator[tuple[ast.AST, str]]:
-    """Every node with the qualified name of the function or class it sits in, in source order."""
-    def visit(node, scope):
+def _placed_nodes(tree: ast.Module, from_scratch: tuple[str, ...]) -> Iterator[tuple[ast.AST, str, Place]]:
+    """Every node with the qualified name of the function or class it sits in and its Place,
+    in source order."""
+    def visit(node, scope, no_grad):
         for child in ast.iter_child_nodes(node):
-            inner = scope
+            inner, inner_no_grad = scope, no_grad
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 inner = f"{scope}.{child.name}" if scope else child.name
-            yield child, inner
-            yield from visit(child, inner)
-    yield from visit(tree, "")
+                inner_no_grad = no_grad or any(_turns_off_grad(d) for d in child.decorator_list)
+            elif isinstance(child, ast.With):
+                inner_no_grad = no_grad or any(_turns_off_grad(item.context_expr) for item in child.items)
+            yield child, inner, Place(inner.split(".")[0] in from_scratch, inner_no_grad)
+            yield from visit(child, inner, inner_no_grad)
+    yield from visit(tree, "", False)
 
 
 def _splice(source_lines: list[str], node, replacement: str) -> str:
@@ -232,13 +264,12 @@ def make_mutants(source: str, from_scratch: tuple[str, ...] = ()) -> list[Mutant
     source_lines = source.splitlines(keepends=True)
     reference_dump = ast.dump(tree)
     seen_dumps, seen_ids, mutants = {reference_dump}, {}, []
-    for node, scope in _scoped_nodes(tree):
+    for node, scope, place in _placed_nodes(tree, from_scratch):
         if not hasattr(node, "lineno") or not set(range(node.lineno, node.end_lineno + 1)) <= editable:
             continue
-        in_from_scratch = scope.split(".")[0] in from_scratch
         original_text = ast.get_source_segment(source, node)
         for name, operator in OPERATORS.items():
-            for replacement in operator(node, in_from_scratch):
+            for replacement in operator(node, place):
                 mutated = _splice(source_lines, node, _replacement_text(node, replacement))
                 try:
                     dump = ast.dump(ast.parse(mutated))

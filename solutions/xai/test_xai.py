@@ -88,7 +88,7 @@ def digits_classifier():
 
 # ----------------------------------------------------------------------------- gradient_x_input
 
-@pytest.mark.points(10)
+@pytest.mark.points(9)
 @pytest.mark.parametrize("target", [0, 3])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_gradient_x_input_values(sub, observe, rng, dtype, target):
@@ -139,7 +139,7 @@ def attack_setup(rng, dtype):
     return model, original, (predicted(model, original) + 1) % 4
 
 
-@pytest.mark.points(10)
+@pytest.mark.points(8)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_adversarial_attack_path(sub, observe, rng, dtype):
     model, original, target = attack_setup(rng, dtype)
@@ -273,12 +273,20 @@ def directed_graph(rng, d=6, dtype=torch.float64):
     return torch.clamp(A + torch.eye(d, dtype=dtype), max=1)
 
 
-@pytest.mark.points(6)
+@pytest.mark.points(4)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_graphnet_forward(sub, observe, rng, dtype):
     net = graph_net(sub, rng, dtype)
     A = directed_graph(rng, dtype=dtype)
     observe(y=net(A.clone()).detach())
+
+
+@pytest.mark.points(2)
+def test_graphnet_forward_gradient(sub, observe, rng):
+    """forward is an ordinary differentiable module: the gradient reaches U, W1, W2 and V."""
+    net = graph_net(sub, rng, torch.float64)
+    (net(directed_graph(rng)) * randn(rng, 3)).sum().backward()
+    observe(**{f"d{name}": getattr(net, name).grad for name in ("U", "W1", "W2", "V")})
 
 
 def observe_relevance(observe, R):
@@ -295,6 +303,16 @@ def test_graphnet_lrp_gamma_zero(sub, observe, rng):
 def test_graphnet_lrp_gamma(sub, observe, rng):
     net = graph_net(sub, rng, torch.float64)
     observe_relevance(observe, net.lrp(directed_graph(rng), 0.5, 1, None))
+
+
+@pytest.mark.points(3)
+def test_graphnet_lrp_source_node(sub, observe, rng):
+    """Node 0 has no in-edge (a source of the directed graph): its rows of Z and P are exactly 0
+    after each propagation, so an unguarded Z / P is 0 / 0 there."""
+    net = graph_net(sub, rng, torch.float64)
+    A = directed_graph(rng)
+    A[:, 0] = 0
+    observe_relevance(observe, net.lrp(A, 0.5, 1, None))
 
 
 @pytest.mark.points(4)
