@@ -68,7 +68,12 @@ class Course:
         if not config_path.is_file():
             known = ", ".join(self.slugs()) or "none"
             raise UsageError(f"unknown assignment {slug!r} (known: {known})")
-        config = yaml.safe_load(config_path.read_text()) or {}
+        try:
+            config = yaml.safe_load(config_path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark else ""
+            raise UsageError(f"{config_path}{where} is not valid YAML: {getattr(exc, 'problem', exc)}") from None
         submission_file = config.get("submission", f"{slug}.py")
         judges = folder / "judges.py"
         return Assignment(

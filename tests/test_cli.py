@@ -118,3 +118,12 @@ def test_without_a_sandbox_grade_refuses_unless_told_otherwise(monkeypatch, tmp_
         assert unsafe.exit_code == 0 and "toy: 100/100 (graded)" in unsafe.output
     finally:
         launcher.check_sandbox.cache_clear()
+
+
+def test_a_broken_assignment_yaml_is_one_line_and_exit_2(tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(TOY_COURSE, course)
+    (course / "solutions" / "toy" / "assignment.yaml").write_text("title: a: b\n")
+    result = CliRunner().invoke(grade, ["--course", str(course), "run", "toy", "x.py"])
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("assignment.yaml line 1 is not valid YAML: mapping values are not allowed here")
