@@ -62,6 +62,7 @@ def test_a_duplicated_cell_defines_again_the_last_one_wins(tmp_path):
     (b'{"cells": [', "toy.ipynb is not a valid notebook: broken JSON at line 1"),
     (b'{"nbformat": 4}', "toy.ipynb is not a Jupyter notebook (no cells)"),
     (notebook_of(("markdown", "only words"), ("code", "%time\n!ls")), "toy.ipynb has no code"),
+    (b"[" * 100_000 + b"]" * 100_000, "toy.ipynb is not a notebook: its JSON is nested too deep"),
 ])
 def test_broken_notebooks_say_why(tmp_path, content, reason):
     with pytest.raises(SubmissionError, match=reason.replace("(", r"\(").replace(")", r"\)")):

@@ -30,6 +30,8 @@ def notebook_to_module(content: bytes, name: str) -> bytes:
     except json.JSONDecodeError as exc:
         raise NotebookError(f"{name} is not a valid notebook: broken JSON at line {exc.lineno}, column "
                             f"{exc.colno} ({exc.msg}); open it in Jupyter, save it again and resubmit") from None
+    except RecursionError:  # JSON nested thousands deep: no notebook looks like that
+        raise NotebookError(f"{name} is not a notebook: its JSON is nested too deep") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
         raise NotebookError(f"{name} is not a Jupyter notebook (no cells)")
     try:
