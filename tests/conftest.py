@@ -38,6 +38,17 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
+def one_torch_thread():
+    """One intra-op torch thread, as in the sandbox: on a shared 2-core machine two threads spin
+    against each other over tiny tensors (test_cnn_reference took 80 s instead of 16 s under load)."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
 def toy():
     return _assignment(TOY_COURSE, "toy")
 

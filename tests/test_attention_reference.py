@@ -9,11 +9,8 @@ Transformer against a stack of those; and the training check's task and judge.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
-import uuid
 import warnings
-from pathlib import Path
 
 import pytest
 import torch
@@ -21,39 +18,17 @@ import torch.nn.functional as F
 from torch import nn
 from torch.testing import assert_close
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.reference_kit import DTYPES, ROOT, gen, load_module, load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load(path: Path):
-    """A module loaded by path under a unique name."""
-    spec = importlib.util.spec_from_file_location(f"{path.stem}_{uuid.uuid4().hex}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = load(ROOT / "solutions" / "attention" / "attention.py")
-judges = load(ROOT / "solutions" / "attention" / "judges.py")
+ref, judges = load_solution("attention"), load_solution("attention", "judges")
 with warnings.catch_warnings():  # the suite's points marks are the grader's, unknown here
     warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-    suite = load(ROOT / "solutions" / "attention" / "test_attention.py")        # its task and training check
-public = load(ROOT / "assignments" / "attention" / "test_attention_public.py")  # its torch mappings
+    suite = load_solution("attention", "test_attention")        # its task and training check
+public = load_module(ROOT / "assignments" / "attention" / "test_attention_public.py")  # its torch mappings
 
-DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
 randn, randomize, random_mask = public.randn, public.randomize, public.random_mask
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors run faster on one thread than on two contending ones (the sandbox uses one)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # ----------------------------------------------------------------------------- attention

@@ -7,9 +7,6 @@ stability at +-1000, no in-place mutation of arguments and dtype keeping.
 """
 from __future__ import annotations
 
-import importlib.util
-import uuid
-from pathlib import Path
 
 import pytest
 import torch
@@ -17,25 +14,13 @@ import torch.nn.functional as F
 from torch.autograd import gradcheck
 from torch.testing import assert_close
 
-REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "backprop" / "backprop.py"
+from tests.reference_kit import DTYPES, gen, load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load_reference():
-    """The reference module, loaded by path under a unique name (every module is `backprop`)."""
-    spec = importlib.util.spec_from_file_location(f"backprop_reference_{uuid.uuid4().hex}", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+ref = load_solution("backprop")
 
-
-ref = load_reference()
-
-DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
 SHAPES = [(1, 1, 1), (5, 4, 3), (7, 2, 9)]  # (N, in, out)
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
 
 
 def randn(g, *shape, dtype=torch.float64):

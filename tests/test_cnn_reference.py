@@ -1,9 +1,7 @@
 """The cnn reference proven against independent oracles: F.conv2d, F.max_pool2d, nn.Conv2d
 (TorchCNN), torch.autograd (gradcheck in float64, and autograd's gradients of the torch ops), and
 torch.optim.SGD; never only against itself."""
-import importlib.util
 import itertools
-import uuid
 
 import pytest
 import torch
@@ -12,36 +10,11 @@ from sklearn.datasets import load_digits
 from torch.autograd import gradcheck
 from torch.testing import assert_close
 
-from tests.conftest import ROOT
+from tests.reference_kit import DTYPES, gen, load_solution
 
-REFERENCE = ROOT / "solutions" / "cnn" / "cnn.py"
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-
-def load_reference():
-    """The reference module, loaded by path under a unique name (every module is `cnn`)."""
-    spec = importlib.util.spec_from_file_location(f"cnn_reference_{uuid.uuid4().hex}", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = load_reference()
-
-DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread, as in the sandbox: on a shared 2-core machine two threads spin
-    against each other (this file took 80 s instead of 16 s under load)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
+ref = load_solution("cnn")
 
 
 def randn(g, *shape, dtype=torch.float64, scale=1.0):

@@ -8,40 +8,17 @@ recovered exactly at the last step, and against the closed-form marginals of Gau
 """
 from __future__ import annotations
 
-import importlib.util
 import math
-import uuid
-from pathlib import Path
 
 import pytest
 import torch
 from torch.testing import assert_close
 
-REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "diffusion" / "diffusion.py"
+from tests.reference_kit import DTYPES, gen, load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load_reference():
-    spec = importlib.util.spec_from_file_location(f"diffusion_reference_{uuid.uuid4().hex}", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = load_reference()
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread, as in the sandbox: on a shared 2-core machine two threads spin."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
+ref = load_solution("diffusion")
 
 
 def alphas_by_hand(T, hi=0.9999, lo=0.98):

@@ -7,10 +7,7 @@ rounds written out with autograd and plain SGD (with momentum) by hand.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
-import uuid
-from pathlib import Path
 
 import pytest
 import torch
@@ -18,24 +15,13 @@ import torch.nn.functional as F
 from torch.autograd import gradcheck
 from torch.testing import assert_close
 
-REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "gan" / "gan.py"
+from tests.reference_kit import DTYPES, gen, load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load_reference():
-    spec = importlib.util.spec_from_file_location(f"gan_reference_{uuid.uuid4().hex}", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+ref = load_solution("gan")
 
-
-ref = load_reference()
-
-DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
 S, HDIM, L = 4, [6, 5], 3
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
 
 
 def probabilities(g, *shape, dtype=torch.float64):

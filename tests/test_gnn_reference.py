@@ -7,11 +7,8 @@ initialisation against nn.init.xavier_uniform_ drawn from the same seed.
 """
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import math
-import uuid
-from pathlib import Path
 
 import pytest
 import torch
@@ -21,24 +18,11 @@ from torch.autograd import gradcheck
 from torch.func import functional_call
 from torch.testing import assert_close
 
-REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "gnn" / "gnn.py"
+from tests.reference_kit import DTYPES, gen, load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load_reference():
-    """The reference module, loaded by path under a unique name (every module is `gnn`)."""
-    spec = importlib.util.spec_from_file_location(f"gnn_reference_{uuid.uuid4().hex}", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = load_reference()
-
-DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
+ref = load_solution("gnn")
 
 
 def brute_force_edges(points, cutoff):

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import grade
-from tests.conftest import ROOT, TOY_COURSE
+from tests.conftest import TOY_COURSE
 from tests.test_feedback import WRONG, _reference_values
 from tests.test_grading_faults import CORRECT
 

@@ -8,10 +8,7 @@ initialisation by statistics.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
-import uuid
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,17 +17,11 @@ from scipy.integrate import solve_ivp
 from torch.autograd import gradcheck
 from torch.testing import assert_close
 
-REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "neural_ode" / "neural_ode.py"
+from tests.reference_kit import load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load_reference():
-    spec = importlib.util.spec_from_file_location(f"neural_ode_reference_{uuid.uuid4().hex}", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = load_reference()
+ref = load_solution("neural_ode")
 U0 = [1.0, 0.5]
 
 

@@ -1,5 +1,4 @@
 """Notebooks: intake of .ipynb submissions, the student bundle and notebook (nbgrader's conventions), round trips."""
-import json
 import shutil
 import subprocess
 import sys

@@ -9,31 +9,16 @@ first step (by rho**t * g_1 in the velocity afterwards).
 """
 from __future__ import annotations
 
-import importlib.util
-import uuid
-from pathlib import Path
 
 import pytest
 import torch
 from torch.testing import assert_close
 
-REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "optim" / "optim.py"
+from tests.reference_kit import DTYPES, gen, load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load_reference():
-    """The reference module, loaded by path under a unique name (every module is `optim`)."""
-    spec = importlib.util.spec_from_file_location(f"optim_reference_{uuid.uuid4().hex}", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = load_reference()
-DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
+ref = load_solution("optim")
 
 
 def make_params(seed, dtype=torch.float64, shapes=((3, 2), (2,), (4,))):

@@ -10,10 +10,7 @@ gradient step of a linear model and against the notes' loop written out here.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
-import uuid
-from pathlib import Path
 
 import pytest
 import torch
@@ -21,23 +18,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.testing import assert_close
 
-REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "regularization" / "regularization.py"
+from tests.reference_kit import DTYPES, gen, load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load_reference():
-    """The reference module, loaded by path under a unique name (every module is `regularization`)."""
-    spec = importlib.util.spec_from_file_location(f"regularization_reference_{uuid.uuid4().hex}", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = load_reference()
-DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
+ref = load_solution("regularization")
 
 
 def small_net(seed, dtype=torch.float64):

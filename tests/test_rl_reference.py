@@ -11,11 +11,8 @@ hidden suite's training check, run on several seeds, against its judge.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import math
-import uuid
 import warnings
-from pathlib import Path
 
 import pytest
 import torch
@@ -24,24 +21,11 @@ from torch import nn
 from torch.distributions import Categorical
 from torch.testing import assert_close
 
-SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions" / "rl"
+from tests.reference_kit import DTYPES, gen, load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load(path: Path, name: str):
-    """A module loaded by path under a unique name (every assignment's module is `rl`)."""
-    spec = importlib.util.spec_from_file_location(f"{name}_{uuid.uuid4().hex}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = load(SOLUTIONS / "rl.py", "rl_reference")
-
-DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
+ref = load_solution("rl")
 
 
 class Actor(nn.Module):
@@ -262,7 +246,7 @@ def suite_and_judges():
     """The hidden suite (its `points` marks are unknown to this pytest) and its judges."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-        return load(SOLUTIONS / "test_rl.py", "rl_suite"), load(SOLUTIONS / "judges.py", "rl_judges")
+        return load_solution("rl", "test_rl"), load_solution("rl", "judges")
 
 
 @pytest.mark.parametrize("seed", range(5))

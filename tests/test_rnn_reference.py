@@ -10,11 +10,8 @@ training judge, which must accept the trained reference and reject models that l
 """
 from __future__ import annotations
 
-import importlib.util
 import math
-import uuid
 import warnings
-from pathlib import Path
 
 import pytest
 import scipy.stats
@@ -27,30 +24,19 @@ from torch.testing import assert_close
 from autograder.course import Course
 from autograder.static.banned_scan import scan
 from tests.conftest import ROOT
+from tests.reference_kit import DTYPES, gen, load_solution
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
 FOLDER = ROOT / "solutions" / "rnn"
 
 
-def load(path: Path, name: str):
-    """A module loaded by path under a unique name."""
-    spec = importlib.util.spec_from_file_location(f"{name}_{uuid.uuid4().hex}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+ref, judges = load_solution("rnn"), load_solution("rnn", "judges")
 
-
-ref = load(FOLDER / "rnn.py", "rnn_reference")
-judges = load(FOLDER / "judges.py", "rnn_judges")
-
-DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
 LAYERS = ["RNN", "GRU", "LSTM"]
 TORCH_LAYERS = {"RNN": nn.RNN, "GRU": nn.GRU, "LSTM": nn.LSTM}
 PARAMS = ("weight_xh", "weight_hh", "bias_xh", "bias_hh")
 SHAPES = [(1, 1, 1, 1), (3, 5, 4, 6), (2, 9, 3, 2), (5, 2, 1, 7), (4, 12, 6, 3)]  # (N, T, D, H)
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
 
 
 def pair(name, d, h, dtype, seed=0, scale=0.5):
@@ -273,13 +259,9 @@ def training_observation(seed):
     """The hidden suite's training check run on the reference, its observation collected."""
     with warnings.catch_warnings():  # the suite's `points` / `partial` marks belong to the grader
         warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-        suite = load(FOLDER / "test_rnn.py", "rnn_suite")
-    seen, threads = {}, torch.get_num_threads()
-    torch.set_num_threads(1)  # as in the sandbox: small matrices, threads only contend
-    try:
-        suite.test_lstm_learns_noisy_sine(ref, lambda name, value, **how: seen.update({name: value}), gen(seed))
-    finally:
-        torch.set_num_threads(threads)
+        suite = load_solution("rnn", "test_rnn")
+    seen = {}
+    suite.test_lstm_learns_noisy_sine(ref, lambda name, value, **how: seen.update({name: value}), gen(seed))
     return seen["heldout"]
 
 

@@ -8,10 +8,7 @@ pipeline built here from torchvision, under the same seed; and a short training 
 """
 from __future__ import annotations
 
-import importlib.util
 import math
-import uuid
-from pathlib import Path
 
 import pytest
 import torch
@@ -22,30 +19,11 @@ from torch.autograd import gradcheck
 from torch.testing import assert_close
 from torchvision.transforms import v2
 
-REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "simclr" / "simclr.py"
+from tests.reference_kit import gen, load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load_reference():
-    spec = importlib.util.spec_from_file_location(f"simclr_reference_{uuid.uuid4().hex}", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = load_reference()
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread, as in the sandbox: on a shared 2-core machine two threads spin."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
+ref = load_solution("simclr")
 
 
 def nt_xent_from_the_paper(z1, z2, tau):
@@ -130,7 +108,6 @@ def test_loss_is_finite_and_accurate_in_float32_down_to_tau_0_01(tau):
     loss = ref.simclr_loss(z1, z2, tau=tau)
     assert loss.dtype == torch.float32 and torch.isfinite(loss)
     assert abs(loss.item() - nt_xent_from_the_paper(z1.double(), z2.double(), tau)) < 1e-4
-
 
 
 def test_the_notes_exponentials_overflow_in_float32_at_tau_0_01():

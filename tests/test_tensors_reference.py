@@ -7,9 +7,6 @@ load_array against plain slicing; split_dataset by hand-worked subset sizes and 
 """
 from __future__ import annotations
 
-import importlib.util
-import uuid
-from pathlib import Path
 
 import pytest
 import torch
@@ -19,21 +16,11 @@ from torch import nn
 from torch.testing import assert_close
 from torch.utils.data import DataLoader, TensorDataset
 
-REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "tensors" / "tensors.py"
+from tests.reference_kit import gen, load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load_reference():
-    spec = importlib.util.spec_from_file_location(f"tensors_reference_{uuid.uuid4().hex}", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = load_reference()
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
+ref = load_solution("tensors")
 
 
 def offsets_of(mask2d):

@@ -9,10 +9,7 @@ of the hidden suite accept what is right and refuse what is not.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
-import uuid
-from pathlib import Path
 
 import pytest
 import torch
@@ -21,25 +18,13 @@ from torch.autograd import gradcheck
 from torch.distributions import Normal, kl_divergence
 from torch.testing import assert_close
 
-FOLDER = Path(__file__).resolve().parent.parent / "solutions" / "vae"
+from tests.reference_kit import DTYPES, gen, load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load(name):
-    """A module of solutions/vae loaded by path under a unique name."""
-    spec = importlib.util.spec_from_file_location(f"vae_{name}_{uuid.uuid4().hex}", FOLDER / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+ref, judges = load_solution("vae"), load_solution("vae", "judges")
 
-
-ref, judges = load("vae"), load("judges")
-
-DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
 S, HDIM, L, N = 4, [6, 5], 3, 5
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
 
 
 def randn(g, *shape, dtype=torch.float64, scale=1.0):

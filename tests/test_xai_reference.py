@@ -10,9 +10,6 @@ and plain gradient x input of the unmodified forward when gamma = 0.
 """
 from __future__ import annotations
 
-import importlib.util
-import uuid
-from pathlib import Path
 
 import pytest
 import torch
@@ -21,22 +18,12 @@ from sklearn.datasets import load_digits
 from torch import nn
 from torch.testing import assert_close
 
-REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "xai" / "xai.py"
+from tests.reference_kit import gen, load_solution
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # as in the sandbox
 
-def load_reference():
-    spec = importlib.util.spec_from_file_location(f"xai_reference_{uuid.uuid4().hex}", REFERENCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ref = load_reference()
+ref = load_solution("xai")
 F64 = torch.float64
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
 
 
 # ----------------------------------------------------------------------------- gradient_x_input

@@ -37,7 +37,7 @@ def main() -> None:
     # (isolation.py), so detect them here, once, before any fork.
     torch.backends.cpu.get_cpu_capability()
     _seed_the_cpu_only(torch)
-    from autograder.sandbox import child  # noqa: F401
+    from autograder.sandbox import child  # noqa: F401  (imported before the fork: children share it)
     from autograder.sandbox.suite import CollectedSuite
     suite = CollectedSuite(sys.argv[1:])
     # Everything imported so far is permanent: children's garbage collections skip it, and

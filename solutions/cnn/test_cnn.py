@@ -25,6 +25,7 @@ CONV_STRIDED = [(2, 3, 7, 9, 4, 3, 2, 1), (2, 2, 8, 5, 3, 3, 3, 2), (1, 4, 9, 7,
 POOL_PLAIN = [(2, 2, 0), (3, 1, 0), (2, 1, 0), (3, 2, 0)]
 POOL_PADDED = [(3, 1, 1), (3, 2, 1), (4, 2, 2), (2, 2, 1)]
 POOL_SHAPE = (2, 3, 7, 9)
+POOL_TALL = (2, 3, 9, 7)  # padded checks: H > W, so a backward that swaps them cannot fit
 
 CNN_IN, CNN_HIDDEN, CNN_OUT = 2, (3, 4), 5
 
@@ -225,7 +226,7 @@ def test_maxpool_ties(sub, observe, rng, ksp):
 @pytest.mark.parametrize("ksp", cases(POOL_PADDED))
 def test_maxpool_padding_forward(sub, observe, rng, ksp, dtype):
     """All inputs negative: zero padding (instead of -inf) would win the border windows."""
-    x = randn(rng, *POOL_SHAPE, dtype=dtype) - 3
+    x = randn(rng, *POOL_TALL, dtype=dtype) - 3
     x_in = x.clone()
     y = sub.MaxPool2d(*ksp).forward(x_in)
     observe(y=y, x_unchanged=torch.equal(x_in, x))
@@ -235,7 +236,7 @@ def test_maxpool_padding_forward(sub, observe, rng, ksp, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("ksp", cases(POOL_PADDED))
 def test_maxpool_padding_backward(sub, observe, rng, ksp, dtype):
-    x = randn(rng, *POOL_SHAPE, dtype=dtype) - 3
+    x = randn(rng, *POOL_TALL, dtype=dtype) - 3
     observe_pool(observe, sub, rng, *ksp, x)
 
 
@@ -356,12 +357,16 @@ def test_torchcnn_structure(sub, observe):
 
 @pytest.mark.points(3)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_torchcnn_forward(sub, observe, rng, dtype):
+def test_torchcnn_forward_backward(sub, observe, rng, dtype):
+    """The output, and autograd's gradients of every layer through it (nothing detached)."""
     net = sub.TorchCNN(CNN_IN, CNN_HIDDEN, CNN_OUT).to(dtype)
+    modules = (net.conv1, net.conv2, net.fc)
     with torch.no_grad():
-        for module in (net.conv1, net.conv2, net.fc):
+        for module in modules:
             fan_in = module.weight[0].numel()
             module.weight.copy_(randn(rng, *module.weight.shape, dtype=dtype, scale=fan_in ** -0.5))
             module.bias.copy_(randn(rng, *module.bias.shape, dtype=dtype, scale=0.5))
-        out = net(randn(rng, 3, CNN_IN, 16, 16, dtype=dtype))
-    observe(out=out)
+    out = net(randn(rng, 3, CNN_IN, 16, 16, dtype=dtype))
+    (out * randn(rng, *out.shape, dtype=dtype)).sum().backward()
+    observe(out=out.detach(), weight_grads=[m.weight.grad for m in modules],
+            bias_grads=[m.bias.grad for m in modules])
