@@ -16,7 +16,7 @@ from autograder.results.model import Result
 from autograder.sandbox.launcher import check_sandbox, worker_command
 from autograder.sandbox.session import Worker, WorkerError
 from autograder.sandbox.suite_run import SuiteRun, run_suite
-from autograder.scoring.score import ReferenceFault, check_points, score
+from autograder.scoring.score import ReferenceFault, check_points, not_run, score
 from autograder.static.banned_scan import scan
 
 
@@ -74,9 +74,10 @@ class Grader:
             run = run_suite(self._worker, self.assignment, files, tests, sandboxed=self.sandboxed)
             return score(self.assignment, reference, run, violations, self._judges, submission_id,
                          round(time.monotonic() - started, 3))
-        except SubmissionError as exc:
-            return Result(slug, submission_id, 0.0, self._max_score(), "error", str(exc),
-                          round(time.monotonic() - started, 3))
+        except SubmissionError as exc:  # raised by intake, after the reference ran
+            points = check_points(reference)
+            return Result(slug, submission_id, 0.0, round(sum(points.values()), 6), "error", str(exc),
+                          round(time.monotonic() - started, 3), not_run(points, "the submission could not be read"))
         except (ReferenceFault, WorkerError, OSError) as exc:
             return Result(slug, submission_id, 0.0, self._max_score(), "grader_error",
                           f"grader error: {exc}", round(time.monotonic() - started, 3))

@@ -113,8 +113,10 @@ def test_run_autograder_grades_the_submission_folder(bundle, tmp_path):
 def test_run_autograder_reports_a_bad_submission_and_a_broken_install(bundle, tmp_path):
     wrong_name = autograder_root(tmp_path / "a", bundle, {"mine.py": CORRECT})
     data = run_autograder(wrong_name)
-    assert_results_json(data, tests=False)
+    assert_results_json(data)  # every check listed, at zero, with why it did not run
     assert data["score"] == 0.0 and "no toy.py in the folder" in data["output"]
+    assert all(t["status"] == "failed" and "not run: the submission could not be read" in t["output"]
+               for t in data["tests"])
     no_grade = autograder_root(tmp_path / "b", bundle, {"toy.py": CORRECT})
     data = run_autograder(no_grade, path="/usr/bin:/bin")
     assert_results_json(data, tests=False)

@@ -51,6 +51,17 @@ def test_syntax_error_is_an_error_result_with_the_line(toy_grader, write):
     assert len(result.checks) == 6 and all(c.score == 0 for c in result.checks)
 
 
+def test_an_unreadable_submission_lists_every_check_at_zero_with_the_reason(toy_grader, tmp_path):
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / "Toy.py").write_text(CORRECT)
+    result = toy_grader.grade(folder, "student")
+    assert (result.status, result.score, result.max_score) == ("error", 0, 100)
+    assert "no toy.py in the folder (found: Toy.py)" in result.message
+    assert len(result.checks) == 6 and sum(c.max_score for c in result.checks) == 100
+    assert all(c.score == 0 and c.message == "not run: the submission could not be read" for c in result.checks)
+
+
 @pytest.mark.parametrize("top_level", ["import sys\nsys.exit(0)", "import os\nos._exit(0)", "raise SystemExit(3)"])
 def test_exit_at_import_is_an_error_result(toy_grader, write, top_level):
     result = grade(toy_grader, write, CORRECT + top_level + "\n")

@@ -34,6 +34,12 @@ def check_points(reference: SuiteRun) -> dict[str, float]:
     return points
 
 
+def not_run(points: dict[str, float], why: str) -> list[CheckResult]:
+    """Every check at zero with the reason it never ran: a student (and Gradescope) still sees
+    the whole list of what is graded."""
+    return [CheckResult(test, 0.0, pts, "error", f"not run: {why}") for test, pts in points.items()]
+
+
 def score(assignment: Assignment, reference: SuiteRun, student: SuiteRun, violations: list[Violation],
           judges, submission: str, duration_s: float) -> Result:
     """Score ``student`` against ``reference``; ``judges`` is the module of judge functions or None."""
@@ -42,8 +48,7 @@ def score(assignment: Assignment, reference: SuiteRun, student: SuiteRun, violat
     if student.import_error or student.fault:
         message = (f"{assignment.submission_file} could not be imported: {student.import_error}"
                    if student.import_error else student.fault)
-        checks = [CheckResult(test, 0.0, pts, "error", "not run: the module could not be imported")
-                  for test, pts in points.items()]
+        checks = not_run(points, "the module could not be imported")
         return Result(assignment.slug, submission, 0.0, max_score, "error", message, duration_s, checks)
     partial = {test["id"]: test["partial"] for test in reference.collected}
     banned_scopes = defaultdict(list)
