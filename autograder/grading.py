@@ -75,9 +75,9 @@ class Grader:
             return score(self.assignment, reference, run, violations, self._judges, submission_id,
                          round(time.monotonic() - started, 3))
         except SubmissionError as exc:  # raised by intake, after the reference ran
-            points = check_points(reference)
-            return Result(slug, submission_id, 0.0, round(sum(points.values()), 6), "error", str(exc),
-                          round(time.monotonic() - started, 3), not_run(points, "the submission could not be read"))
+            return Result(slug, submission_id, 0.0, self._max_score(), "error", str(exc),
+                          round(time.monotonic() - started, 3),
+                          not_run(check_points(reference), "the submission could not be read"))
         except (ReferenceFault, WorkerError, OSError) as exc:
             return Result(slug, submission_id, 0.0, self._max_score(), "grader_error",
                           f"grader error: {exc}", round(time.monotonic() - started, 3))
