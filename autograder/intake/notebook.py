@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 
-import nbformat
 
 PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture")
 IPYTHON_PREFIXES = ("%", "!", "?")
@@ -34,6 +33,7 @@ def notebook_to_module(content: bytes, name: str) -> bytes:
         raise NotebookError(f"{name} is not a notebook: its JSON is nested too deep") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
         raise NotebookError(f"{name} is not a Jupyter notebook (no cells)")
+    import nbformat  # here, not at the top: it costs about 1 s and only notebooks need it
     try:
         notebook = nbformat.reads(json.dumps(data), as_version=4)
     except Exception as exc:  # nbformat's own errors for a notebook it cannot read or convert
