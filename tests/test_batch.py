@@ -1,4 +1,5 @@
 """A class: every entry graded exactly once, ids as documented, resumable, order-independent."""
+import io
 import json
 import os
 import shutil
@@ -13,7 +14,7 @@ import pytest
 
 import autograder
 from autograder import reference_cache
-from autograder.batch import discover, grade_batch
+from autograder.batch import Progress, discover, grade_batch
 from autograder.course import Course
 from tests.conftest import TOY_COURSE
 from tests.test_grading_faults import CORRECT, variant
@@ -189,3 +190,20 @@ def test_a_grader_bug_costs_one_row_never_the_batch(toy, class_dir, tmp_path, mo
     assert len(results) == 7
     assert results["bob"].status == "grader_error" and "KeyError" in results["bob"].message
     assert results["alice"].score == 100
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_shows_count_rate_and_eta_on_a_terminal_and_nothing_in_a_log():
+    terminal, log = _Terminal(), io.StringIO()
+    for stream in (terminal, log):
+        progress = Progress(4, stream=stream)
+        for _ in range(3):
+            progress.advance()
+        progress.close()
+    last = terminal.getvalue().split("\r")[-1]
+    assert "3/4" in last and "/s ETA " in last and terminal.getvalue().endswith("\n")
+    assert log.getvalue() == ""
