@@ -55,6 +55,16 @@ def test_html_escapes_what_a_submission_controls(tmp_path):
     assert feedback.SUBMISSION_HINT["error"] in md_path.read_text()
 
 
+def test_a_submission_not_graded_as_a_whole_gets_its_one_hint_not_one_per_check(toy_grader, write, tmp_path):
+    result = toy_grader.grade(write("def double(x)\n"), "frank")
+    assert result.status == "error" and len(result.checks) == 6
+    md_path, html_path = feedback.write_feedback(result, tmp_path, "Toy")
+    for text in (md_path.read_text(), html.unescape(html_path.read_text())):
+        assert text.count(feedback.SUBMISSION_HINT["error"]) == 1
+        assert feedback.STATUS_HINT["error"] not in text
+        assert text.count("not run: the module could not be imported") == 6
+
+
 def test_batch_writes_feedback_for_every_submission_with_the_yaml_hints(tmp_path):
     course = tmp_path / "course"
     shutil.copytree(TOY_COURSE, course)

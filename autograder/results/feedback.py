@@ -50,8 +50,10 @@ def check_label(check: CheckResult) -> str:
     return check.name.split("::", 1)[-1]
 
 
-def hint(check: CheckResult, hints: dict[str, str] | None = None) -> str:
-    if check.status == "passed":
+def hint(result: Result, check: CheckResult, hints: dict[str, str] | None = None) -> str:
+    """What to do about one check; nothing where the check passed, or where the submission
+    was not graded as a whole (its one hint, SUBMISSION_HINT, says what to do)."""
+    if check.status == "passed" or result.status in SUBMISSION_HINT:
         return ""
     function = check_label(check).split("[", 1)[0]
     return (hints or {}).get(function) or STATUS_HINT.get(check.status, "")
@@ -77,7 +79,7 @@ def to_markdown(result: Result, title: str = "", hints: dict[str, str] | None = 
         for check in result.checks:
             lines.append(f"| `{_md_cell(check_label(check))}` | {_pts(check.score)}/{_pts(check.max_score)} | "
                          f"{STATUS_WORD.get(check.status, check.status)} | {_md_cell(check.message)} | "
-                         f"{_md_cell(hint(check, hints))} |")
+                         f"{_md_cell(hint(result, check, hints))} |")
         lines.append("")
     lines.append("These are the hidden checks: their inputs and expected values are not shown. Public checks "
                  "(`grade test`) carry no points.")
@@ -107,7 +109,7 @@ def to_html(result: Result, title: str = "", hints: dict[str, str] | None = None
             parts.append(f"<tr><td><code>{e(check_label(check))}</code></td>"
                          f"<td class='pts'>{_pts(check.score)}/{_pts(check.max_score)}</td>"
                          f"<td class='{e(check.status)}'>{e(STATUS_WORD.get(check.status, check.status))}</td>"
-                         f"<td>{e(check.message)}</td><td>{e(hint(check, hints))}</td></tr>")
+                         f"<td>{e(check.message)}</td><td>{e(hint(result, check, hints))}</td></tr>")
         parts.append("</table>")
     parts.append("<p>These are the hidden checks: their inputs and expected values are not shown. Public checks "
                  "(<code>grade test</code>) carry no points.</p></body></html>\n")

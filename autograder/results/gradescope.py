@@ -25,8 +25,8 @@ def to_gradescope(result: Result, visibility: str = "visible", hints: dict[str, 
     tests = []
     for number, check in enumerate(result.checks, start=1):
         lines = [STATUS_WORD.get(check.status, check.status) + (f": {check.message}" if check.message else "")]
-        if hint(check, hints):
-            lines.append(f"Hint: {hint(check, hints)}")
+        if advice := hint(result, check, hints):
+            lines.append(f"Hint: {advice}")
         tests.append({"name": check_label(check), "number": str(number), "score": float(check.score),
                       "max_score": float(check.max_score),
                       "status": "passed" if check.status == "passed" else "failed",
